@@ -1,0 +1,10 @@
+export { adminAuditLog } from './admin-audit.js';
+export { agents } from './agents.js';
+export { enrollmentJtis } from './enrollment.js';
+export { auditEvents } from './events.js';
+export { idempotencyKeys } from './idempotency.js';
+export { revocationEntries } from './revocation.js';
+export { handshakeSessions } from './sessions.js';
+export { delegations, issuedTcts } from './tcts.js';
+export { pinnedKeys, trustAnchors } from './trust-store.js';
+export { webhookDeliveries, webhooks } from './webhooks.js';
