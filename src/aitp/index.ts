@@ -1,0 +1,77 @@
+// The framework-free AITP protocol core (SPEC.md): encodings, AIDs, the JCS signing profile,
+// the Agent Manifest and the revocation snapshot.
+
+export { b64uLength, decodeB64u, encodeB64u } from './base64url.js';
+export { jcs, jcsBytes, jcsSha256 } from './jcs.js';
+export {
+  describeMemberProblem,
+  findMemberProblem,
+  isIntegerAtLeast,
+  isJsonObject,
+  JsonNumber,
+  MAX_JSON_DEPTH,
+  parseStrictJson,
+  quoteName,
+  type JsonObject,
+  type JsonValue,
+  type MemberProblem,
+  type MemberRule,
+  type StrictJsonResult,
+} from './strict-json.js';
+export {
+  AID_PATTERN,
+  aidFromEd25519PublicKey,
+  deriveAid,
+  isAid,
+  parseSeedHex,
+  resolveAid,
+  type AidAlgorithm,
+  type AidFailureReason,
+  type AidKey,
+  type AidResolution,
+} from './aid.js';
+export {
+  ed25519PublicKey,
+  parseSignature,
+  SIGNATURE_BYTES,
+  signDigest,
+  signJcs,
+  verifyDigestSignature,
+  verifyJcsSignature,
+  type ParsedSignature,
+} from './signature.js';
+export {
+  AITP_VERSION,
+  buildManifest,
+  DISPLAY_NAME_MAX_CHARS,
+  POP_CHALLENGE_BYTES,
+  popDigest,
+  verifyManifest,
+  type BuildManifestInput,
+  type BuiltManifest,
+  type IdentityHint,
+  type IdentityType,
+  type Manifest,
+  type ManifestEnvelope,
+  type ManifestRejection,
+  type ManifestSpecCode,
+  type ManifestVerification,
+  type ManifestVerifyCode,
+} from './manifest.js';
+export {
+  buildRevocationList,
+  decideRevocation,
+  isRevoked,
+  isUuid,
+  verifyRevocationList,
+  type BuildRevocationListInput,
+  type BuiltRevocationList,
+  type RevocationDecision,
+  type RevocationEntry,
+  type RevocationEntryInput,
+  type RevocationFailMode,
+  type RevocationList,
+  type RevocationListVerification,
+  type RevocationPolicy,
+  type RevocationVerifyCode,
+} from './revocation-list.js';
