@@ -1,0 +1,62 @@
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import pg from 'pg';
+import * as schema from './schema/index.js';
+
+export type Database = NodePgDatabase<typeof schema>;
+
+export interface PoolSettings {
+  connectionString: string;
+  max: number;
+  connectTimeoutMs: number;
+  statementTimeoutMs: number;
+  applicationName: string;
+}
+
+export function createPool(settings: PoolSettings): pg.Pool {
+  return new pg.Pool({
+    connectionString: settings.connectionString,
+    max: settings.max,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+    // OPERATIONS.md §2.9: statement_timeout on every pooled connection.
+    options: `-c statement_timeout=${settings.statementTimeoutMs}`,
+    application_name: settings.applicationName,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+  });
+}
+
+export function createDatabase(pool: pg.Pool): Database {
+  return drizzle(pool, { schema });
+}
+
+/** `SELECT 1` bounded by `timeoutMs`; false on any failure (probes never throw). */
+export async function pingDatabase(pool: pg.Pool, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const ping = pool.query('SELECT 1').then(
+    () => true,
+    () => false,
+  );
+  try {
+    return await Promise.race([ping, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Boot: retry the first connection with backoff for up to `budgetMs` (OPERATIONS.md §5 step 5). */
+export async function waitForDatabase(pool: pg.Pool, budgetMs: number, onRetry: (err: unknown) => void): Promise<void> {
+  const deadline = Date.now() + budgetMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 4000)) {
+    try {
+      await pool.query('SELECT 1');
+      return;
+    } catch (err) {
+      if (Date.now() + delay > deadline) throw err;
+      onRetry(err);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}

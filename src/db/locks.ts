@@ -1,0 +1,4 @@
+// Advisory lock keys (DATA-MODEL.md §Migrations and locks). Passed as strings: they do not fit
+// in a JS number.
+export const MIGRATION_LOCK_KEY = '4704383989635958528'; // 0x414954504D494700 "AITPMIG\0"
+export const RETENTION_LOCK_KEY = '4704383989719585792'; // 0x4149545052455400 "AITPRET\0"
