@@ -1,0 +1,37 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../../db/client.js';
+import type { NewEvent, StoredEvent } from './types.js';
+
+type Executor = Pick<Database, 'execute'>;
+
+/**
+ * Inserts a batch in one statement (unnest of column arrays), skipping ids already stored
+ * (EVENTS.md §3 step 4). Returns only the rows that were new, in batch order.
+ */
+export async function insertNewEvents(tx: Executor, events: readonly NewEvent[]): Promise<StoredEvent[]> {
+  if (events.length === 0) return [];
+  const col = <T>(pick: (e: NewEvent) => T): T[] => events.map(pick);
+  const result = await tx.execute<{ id: string; seq: string | number; created_at: Date | string }>(sql`
+    INSERT INTO audit_events (id, type, ts, aid_a, aid_b, session_id, run_id, grants, payload, source, producer)
+    SELECT * FROM unnest(
+      ${col((e) => e.id)}::uuid[], ${col((e) => e.type)}::varchar[], ${col((e) => e.ts.toISOString())}::timestamptz[],
+      ${col((e) => e.aidA)}::varchar[], ${col((e) => e.aidB)}::varchar[], ${col((e) => e.sessionId)}::varchar[],
+      ${col((e) => e.runId)}::varchar[], ${col((e) => (e.grants === null ? null : JSON.stringify(e.grants)))}::jsonb[],
+      ${col((e) => JSON.stringify(e.payload))}::jsonb[], ${col((e) => e.source)}::varchar[], ${col((e) => e.producer)}::varchar[]
+    )
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id, seq, created_at`);
+  const assigned = new Map(result.rows.map((r) => [r.id, r]));
+  const stored: StoredEvent[] = [];
+  for (const event of events) {
+    const row = assigned.get(event.id);
+    if (row) stored.push({ ...event, seq: Number(row.seq), createdAt: new Date(row.created_at) });
+  }
+  return stored;
+}
+
+/** `last_seen_at = now()` for the registered aids among these (EVENTS.md §4.6), one UPDATE. */
+export async function touchAgents(tx: Executor, aids: readonly string[]): Promise<void> {
+  if (aids.length === 0) return;
+  await tx.execute(sql`UPDATE agents SET last_seen_at = now() WHERE aid = ANY(${[...aids]}::varchar[])`);
+}

@@ -1,0 +1,26 @@
+/** An event ready to store (EVENTS.md §1.1), after ingest normalization or CP emission. */
+export interface NewEvent {
+  id: string;
+  type: string;
+  ts: Date;
+  aidA: string | null;
+  aidB: string | null;
+  sessionId: string | null;
+  runId: string | null;
+  grants: string[] | null;
+  payload: unknown;
+  source: string;
+  /** `apikey:<16 hex>`, `anonymous` or `cp`; never in API JSON. */
+  producer: string;
+}
+
+/** A newly inserted event, with what the database assigned. */
+export interface StoredEvent extends NewEvent {
+  seq: number;
+  createdAt: Date;
+}
+
+/** `handshake.completed` ≡ `handshake.complete` (EVENTS.md §1.3). */
+export function normalizedType(type: string): string {
+  return type === 'handshake.completed' ? 'handshake.complete' : type;
+}

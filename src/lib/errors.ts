@@ -1,0 +1,62 @@
+/**
+ * One error vocabulary (contract README §Error code catalogue). Every error the API emits is an
+ * AppError built by one of the constructors below; the error handler turns it into
+ * `{ error, code, ...extra }`. `error` text is human-readable and never carries internals.
+ */
+export type ErrorExtra = {
+  field?: string;
+  index?: number;
+  eventType?: string;
+  bucket?: string;
+  existing?: { id: string };
+  verifyCode?: string;
+};
+
+export class AppError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string,
+    readonly extra: ErrorExtra = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const badRequest = (message: string, field?: string): AppError =>
+  new AppError(400, 'BAD_REQUEST', message, field === undefined ? {} : { field });
+
+export const bodyInvalid = (message: string, field = '', index?: number): AppError =>
+  new AppError(400, 'BODY_INVALID', message, index === undefined ? { field } : { field, index });
+
+export const filterInvalid = (message: string, field: string): AppError =>
+  new AppError(400, 'FILTER_INVALID', message, { field });
+
+export const notFound = (message = 'not found'): AppError => new AppError(404, 'NOT_FOUND', message);
+
+export const methodNotAllowed = (allow: string[]): AppError =>
+  new AppError(405, 'METHOD_NOT_ALLOWED', 'method not allowed', {}, { allow: allow.join(', ') });
+
+export const payloadTooLarge = (message = 'request body too large', extra: ErrorExtra = {}): AppError =>
+  new AppError(413, 'PAYLOAD_TOO_LARGE', message, extra);
+
+export const invalidApiKey = (): AppError => new AppError(401, 'INVALID_API_KEY', 'missing or invalid API key');
+
+export const internalError = (): AppError => new AppError(500, 'INTERNAL_ERROR', 'internal error');
+
+export const serverMisconfigured = (message = 'server misconfigured'): AppError =>
+  new AppError(503, 'SERVER_MISCONFIGURED', message);
+
+export const dbUnavailable = (): AppError =>
+  new AppError(503, 'DB_UNAVAILABLE', 'database unavailable', {}, { 'retry-after': '5' });
+
+export const shuttingDown = (): AppError =>
+  new AppError(503, 'SHUTTING_DOWN', 'server is shutting down', {}, { 'retry-after': '1', connection: 'close' });
+
+export const handshakeUnsupported = (): AppError =>
+  new AppError(501, 'HANDSHAKE_UNSUPPORTED', 'this control plane does not take part in AITP handshakes');
+
+export const revocationUnavailable = (): AppError =>
+  new AppError(503, 'REVOCATION_UNAVAILABLE', 'no unexpired signed revocation list is available', {}, { 'retry-after': '30' });

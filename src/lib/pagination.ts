@@ -1,0 +1,56 @@
+import { Type, type TSchema } from 'typebox';
+import { badRequest } from './errors.js';
+
+// Contract README §Pagination: one parser for every list.
+const COUNT = Type.String({ pattern: '^[0-9]{1,9}$' });
+
+/** Query members every list route accepts; spread into the route's query schema. */
+export const PageQuerySchema = {
+  limit: Type.Optional(COUNT),
+  offset: Type.Optional(COUNT),
+};
+
+export interface PageLimits {
+  defaultLimit: number;
+  maxLimit: number;
+}
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+/** limit=0 is a 400; above the route max it is clamped (no error). */
+export function parsePage(query: { limit?: string; offset?: string }, limits: PageLimits): Page {
+  const limit = query.limit === undefined ? limits.defaultLimit : Number(query.limit);
+  if (limit === 0) throw badRequest('limit must be at least 1', 'limit');
+  return { limit: Math.min(limit, limits.maxLimit), offset: query.offset === undefined ? 0 : Number(query.offset) };
+}
+
+/**
+ * Repositories fetch `limit + 1` rows; this cuts the extra one off and turns it into `hasMore`.
+ * The envelope: `{ <key>: [...], count, limit, offset, hasMore }`.
+ */
+export function listEnvelope<K extends string, T>(key: K, rows: T[], page: Page): Record<K, T[]> & ListMeta {
+  const items = rows.slice(0, page.limit);
+  return { [key]: items, count: items.length, limit: page.limit, offset: page.offset, hasMore: rows.length > page.limit } as Record<K, T[]> &
+    ListMeta;
+}
+
+export interface ListMeta {
+  count: number;
+  limit: number;
+  offset: number;
+  hasMore: boolean;
+}
+
+/** Response schema of a list envelope around `item`. */
+export function ListSchema(key: string, item: TSchema) {
+  return Type.Object({
+    [key]: Type.Array(item),
+    count: Type.Integer(),
+    limit: Type.Integer(),
+    offset: Type.Integer(),
+    hasMore: Type.Boolean(),
+  });
+}

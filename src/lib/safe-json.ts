@@ -1,0 +1,77 @@
+import { bodyInvalid } from './errors.js';
+
+/** JSON nested deeper than this is refused (contract README §Bodies and validation). */
+export const MAX_JSON_DEPTH = 64;
+
+// U+0000, or a surrogate half that is not part of a pair.
+// eslint-disable-next-line no-control-regex -- matching U+0000 is the point
+const FORBIDDEN_CHARS = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes UTF-8 strictly; invalid byte sequences are a client error, not a silent U+FFFD. */
+export function decodeUtf8Body(bytes: Uint8Array): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw bodyInvalid('body is not valid UTF-8');
+  }
+}
+
+/** Returns the problem with a string value, if any. */
+export function stringProblem(value: string): string | undefined {
+  return FORBIDDEN_CHARS.test(value) ? 'contains U+0000 or an unpaired surrogate' : undefined;
+}
+
+/**
+ * Parses a request body: JSON.parse (duplicate members: last wins), then one iterative walk that
+ * rejects U+0000, lone surrogates (values and keys), non-finite numbers (`1e400`) and nesting
+ * deeper than MAX_JSON_DEPTH. Every failure is a 400 BODY_INVALID with a JSON Pointer.
+ */
+export function parseJsonBody(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw bodyInvalid('body is not valid JSON');
+  }
+  assertSafeJson(value);
+  return value;
+}
+
+export function assertSafeJson(root: unknown): void {
+  const stack: Array<{ value: unknown; depth: number; path: string }> = [{ value: root, depth: 0, path: '' }];
+  while (stack.length > 0) {
+    const { value, depth, path } = stack.pop()!;
+    if (typeof value === 'string') {
+      if (stringProblem(value)) throw bodyInvalid(`string ${stringProblem(value)}`, path);
+    } else if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw bodyInvalid('number is not a finite double', path);
+    } else if (value !== null && typeof value === 'object') {
+      if (depth >= MAX_JSON_DEPTH) throw bodyInvalid(`JSON nests deeper than ${MAX_JSON_DEPTH}`, path);
+      pushChildren(stack, value, depth, path);
+    }
+  }
+}
+
+function pushChildren(
+  stack: Array<{ value: unknown; depth: number; path: string }>,
+  value: object,
+  depth: number,
+  path: string,
+): void {
+  if (Array.isArray(value)) {
+    for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], depth: depth + 1, path: `${path}/${i}` });
+    return;
+  }
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = `${path}/${escapePointer(key)}`;
+    if (stringProblem(key)) throw bodyInvalid(`member name ${stringProblem(key)}`, childPath);
+    stack.push({ value: child, depth: depth + 1, path: childPath });
+  }
+}
+
+/** RFC 6901 escaping of one reference token. */
+export function escapePointer(token: string): string {
+  return token.replace(/~/g, '~0').replace(/\//g, '~1');
+}

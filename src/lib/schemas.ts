@@ -1,0 +1,16 @@
+import { Type } from 'typebox';
+
+/** `{ error, code }` plus the catalogue's extra keys (contract README §Error envelope). */
+export const ErrorSchema = Type.Object(
+  {
+    error: Type.String(),
+    code: Type.String(),
+    field: Type.Optional(Type.String()),
+    index: Type.Optional(Type.Integer()),
+    eventType: Type.Optional(Type.String()),
+    bucket: Type.Optional(Type.String()),
+    existing: Type.Optional(Type.Object({ id: Type.String() })),
+    verifyCode: Type.Optional(Type.String()),
+  },
+  { $id: 'Error' },
+);

@@ -1,0 +1,45 @@
+import fp from 'fastify-plugin';
+import { assertSafeQuery } from '../lib/query.js';
+import { decodeUtf8Body, parseJsonBody } from '../lib/safe-json.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The body exactly as received (UTF-8), for routes that verify signed bytes. */
+    rawBody?: string;
+  }
+}
+
+/**
+ * Bodies are JSON whatever the Content-Type (contract README §Bodies and validation); routes
+ * that take no body ignore one. Size caps are Fastify's bodyLimit (Content-Length first, then
+ * while streaming) → 413 before anything is parsed.
+ */
+/** Cap for every route that does not name its own (contract README §Bodies and validation). */
+export const DEFAULT_BODY_LIMIT = 65_536;
+
+export default fp(
+  async (app) => {
+    app.addHook('onRoute', (route) => {
+      route.bodyLimit ??= DEFAULT_BODY_LIMIT;
+    });
+    // Query values with U+0000 or a lone surrogate → 400 BAD_REQUEST, on every route.
+    app.addHook('preValidation', async (request) => {
+      if (request.query !== null && typeof request.query === 'object') assertSafeQuery(request.query as Record<string, unknown>);
+    });
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, body, done) => {
+      if (request.routeOptions.schema?.body === undefined) {
+        done(null, undefined);
+        return;
+      }
+      try {
+        const text = decodeUtf8Body(body as Buffer);
+        request.rawBody = text;
+        done(null, parseJsonBody(text));
+      } catch (err) {
+        done(err as Error, undefined);
+      }
+    });
+  },
+  { name: 'body' },
+);

@@ -1,0 +1,34 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import fp from 'fastify-plugin';
+
+// Contract README §Request id.
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const BASE36 = '0123456789abcdefghijklmnopqrstuvwxyz';
+
+function randomBase36(length: number): string {
+  const bytes = randomBytes(length);
+  let out = '';
+  for (const b of bytes) out += BASE36[b % 36];
+  return out;
+}
+
+export function newRequestId(): string {
+  return `cp-${Date.now().toString(36)}-${randomBase36(8)}`;
+}
+
+/** Fastify `genReqId`: reuse a safe incoming x-request-id, else mint one. */
+export function requestIdFor(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id'];
+  return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : newRequestId();
+}
+
+/** Echoes the request id on every response, including errors, 404/405, 429 and preflights. */
+export default fp(
+  async (app) => {
+    app.addHook('onRequest', async (request, reply) => {
+      reply.header('x-request-id', request.id);
+    });
+  },
+  { name: 'request-id' },
+);

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { buildTestApp } from '../helpers/app.js';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('jobs plugin', () => {
+  it('runs a tick on demand and never overlaps two runs of one job', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    let runs = 0;
+    const { app } = await buildTestApp({}, {
+      beforeReady: async (a) =>
+        a.jobs.register({
+          name: 'probe',
+          intervalMs: 60_000,
+          firstRunMs: 60_000,
+          run: async () => {
+            running++;
+            maxRunning = Math.max(maxRunning, running);
+            await sleep(50);
+            running--;
+            runs++;
+          },
+        }),
+    });
+    await Promise.all([app.jobs.runOnce('probe'), app.jobs.runOnce('probe')]);
+    expect(maxRunning).toBe(1);
+    expect(runs).toBeGreaterThanOrEqual(1);
+    await app.close();
+  });
+
+  it('starts jobs at ready when enabled, and waits for a running iteration on close', async () => {
+    let finished = false;
+    let aborted = false;
+    const { app } = await buildTestApp({}, {
+      startJobs: true,
+      beforeReady: async (a) =>
+        a.jobs.register({
+          name: 'slow',
+          intervalMs: 60_000,
+          firstRunMs: 0,
+          run: async (signal) => {
+            await sleep(200);
+            aborted = signal.aborted;
+            finished = true;
+          },
+        }),
+    });
+    await sleep(50);
+    await app.close();
+    expect(finished).toBe(true);
+    expect(aborted).toBe(true);
+  });
+
+  it('logs and survives a failing run', async () => {
+    const { app } = await buildTestApp({}, {
+      beforeReady: async (a) =>
+        a.jobs.register({ name: 'failing', intervalMs: 60_000, firstRunMs: 60_000, run: async () => { throw new Error('boom'); } }),
+    });
+    await expect(app.jobs.runOnce('failing')).resolves.toBeUndefined();
+    await app.close();
+  });
+});
