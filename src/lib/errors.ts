@@ -60,3 +60,11 @@ export const handshakeUnsupported = (): AppError =>
 
 export const revocationUnavailable = (): AppError =>
   new AppError(503, 'REVOCATION_UNAVAILABLE', 'no unexpired signed revocation list is available', {}, { 'retry-after': '30' });
+
+export const idempotencyKeyInvalid = (message: string): AppError => new AppError(400, 'IDEMPOTENCY_KEY_INVALID', message);
+
+export const idempotencyInProgress = (): AppError =>
+  new AppError(409, 'IDEMPOTENCY_IN_PROGRESS', 'a request with this Idempotency-Key is still executing');
+
+export const idempotencyKeyReused = (): AppError =>
+  new AppError(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body');
