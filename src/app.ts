@@ -12,6 +12,7 @@ import configPlugin from './plugins/config.js';
 import cors from './plugins/cors.js';
 import db from './plugins/db.js';
 import errorHandler, { handleFrameworkError } from './plugins/error-handler.js';
+import idempotency from './plugins/idempotency.js';
 import identity from './plugins/identity.js';
 import jobs from './plugins/jobs.js';
 import lifecycle from './plugins/lifecycle.js';
@@ -71,10 +72,13 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(errorHandler);
   await app.register(accessLog);
   await app.register(db);
+  await app.register(idempotency);
   await app.register(jobs, { autoStart: opts.startJobs ?? true });
   await app.register(notify);
   await app.register(identity);
   await app.register(revocation);
+
+  // domains
 
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
