@@ -68,3 +68,31 @@ export const idempotencyInProgress = (): AppError =>
 
 export const idempotencyKeyReused = (): AppError =>
   new AppError(422, 'IDEMPOTENCY_KEY_REUSED', 'this Idempotency-Key was used with a different request body');
+
+export const sseCapacity = (): AppError =>
+  new AppError(503, 'SSE_CAPACITY', 'too many open event streams', {}, { 'retry-after': '30' });
+
+/** Enroll/register (API.md §2.1): `verifyCode` only when the manifest verifier gave the verdict. */
+export const manifestInvalid = (message: string, verifyCode?: string): AppError =>
+  new AppError(400, 'MANIFEST_INVALID', message, verifyCode === undefined ? {} : { verifyCode });
+
+export const manifestExpired = (message: string, verifyCode?: string): AppError =>
+  new AppError(400, 'MANIFEST_EXPIRED', message, verifyCode === undefined ? {} : { verifyCode });
+
+export const tokenInvalid = (): AppError => new AppError(401, 'TOKEN_INVALID', 'missing or invalid enrollment token');
+
+export const tokenReplayed = (): AppError => new AppError(401, 'TOKEN_REPLAYED', 'enrollment token already used');
+
+/** API.md §0.3: the body names the bucket; Retry-After is whole seconds until one token. */
+export const rateLimited = (bucket: string, retryAfterSecs: number): AppError =>
+  new AppError(429, 'RATE_LIMITED', 'rate limit exceeded', { bucket }, { 'retry-after': String(retryAfterSecs) });
+
+/** 409 with the conflicting row's id (trust anchors, API.md §10.2/§10.4). */
+export const alreadyExists = (message: string, existingId: string): AppError =>
+  new AppError(409, 'ALREADY_EXISTS', message, { existing: { id: existingId } });
+
+/** Revocation POST (API.md §6.1): `jti` missing or not a UUID. */
+export const jtiInvalid = (): AppError => new AppError(400, 'JTI_INVALID', 'jti must be a UUID', { field: '/jti' });
+
+/** Revocation POST (API.md §6.1): the entry could not be stored for a reason other than connectivity. */
+export const insertFailed = (): AppError => new AppError(500, 'INSERT_FAILED', 'revocation entry could not be stored');

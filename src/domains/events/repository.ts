@@ -14,10 +14,10 @@ export async function insertNewEvents(tx: Executor, events: readonly NewEvent[])
   const result = await tx.execute<{ id: string; seq: string | number; created_at: Date | string }>(sql`
     INSERT INTO audit_events (id, type, ts, aid_a, aid_b, session_id, run_id, grants, payload, source, producer)
     SELECT * FROM unnest(
-      ${col((e) => e.id)}::uuid[], ${col((e) => e.type)}::varchar[], ${col((e) => e.ts.toISOString())}::timestamptz[],
-      ${col((e) => e.aidA)}::varchar[], ${col((e) => e.aidB)}::varchar[], ${col((e) => e.sessionId)}::varchar[],
-      ${col((e) => e.runId)}::varchar[], ${col((e) => (e.grants === null ? null : JSON.stringify(e.grants)))}::jsonb[],
-      ${col((e) => JSON.stringify(e.payload))}::jsonb[], ${col((e) => e.source)}::varchar[], ${col((e) => e.producer)}::varchar[]
+      ${sql.param(col((e) => e.id))}::uuid[], ${sql.param(col((e) => e.type))}::varchar[], ${sql.param(col((e) => e.ts.toISOString()))}::timestamptz[],
+      ${sql.param(col((e) => e.aidA))}::varchar[], ${sql.param(col((e) => e.aidB))}::varchar[], ${sql.param(col((e) => e.sessionId))}::varchar[],
+      ${sql.param(col((e) => e.runId))}::varchar[], ${sql.param(col((e) => (e.grants === null ? null : JSON.stringify(e.grants))))}::jsonb[],
+      ${sql.param(col((e) => JSON.stringify(e.payload)))}::jsonb[], ${sql.param(col((e) => e.source))}::varchar[], ${sql.param(col((e) => e.producer))}::varchar[]
     )
     ON CONFLICT (id) DO NOTHING
     RETURNING id, seq, created_at`);
@@ -33,5 +33,5 @@ export async function insertNewEvents(tx: Executor, events: readonly NewEvent[])
 /** `last_seen_at = now()` for the registered aids among these (EVENTS.md §4.6), one UPDATE. */
 export async function touchAgents(tx: Executor, aids: readonly string[]): Promise<void> {
   if (aids.length === 0) return;
-  await tx.execute(sql`UPDATE agents SET last_seen_at = now() WHERE aid = ANY(${[...aids]}::varchar[])`);
+  await tx.execute(sql`UPDATE agents SET last_seen_at = now() WHERE aid = ANY(${sql.param([...aids])}::varchar[])`);
 }

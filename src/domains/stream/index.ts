@@ -1,0 +1,10 @@
+import fp from 'fastify-plugin';
+import { streamRoutes } from './routes.js';
+
+/** The live event stream (issue #7): the route; the hub itself is src/plugins/sse-hub.ts. */
+export default fp(
+  async (app) => {
+    await app.register(streamRoutes);
+  },
+  { name: 'stream', dependencies: ['sse-hub'] },
+);
