@@ -1,4 +1,4 @@
-import { Type, type TSchema } from 'typebox';
+import { Type, type TArray, type TSchema } from 'typebox';
 import { badRequest } from './errors.js';
 
 // Contract README §Pagination: one parser for every list.
@@ -45,9 +45,10 @@ export interface ListMeta {
 }
 
 /** Response schema of a list envelope around `item`. */
-export function ListSchema(key: string, item: TSchema) {
+export function ListSchema<K extends string, T extends TSchema>(key: K, item: T) {
+  const collection = { [key]: Type.Array(item) } as { [P in K]: TArray<T> };
   return Type.Object({
-    [key]: Type.Array(item),
+    ...collection,
     count: Type.Integer(),
     limit: Type.Integer(),
     offset: Type.Integer(),
