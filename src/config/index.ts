@@ -7,6 +7,7 @@ export { ConfigSchema, defaultConfig, isProduction, type Config } from './schema
 export { loadConfig, type ConfigResult, type LoadConfigOptions } from './load-config.js';
 export { parseEnvFile, readEnvFile } from './env-file.js';
 export { renderEnvTemplate } from './env-template.js';
+export { buildConfigReport, type ConfigReport, type SettingReport } from './report.js';
 export {
   LOG_LEVELS,
   VARIABLES,
@@ -22,12 +23,22 @@ export {
  * counts as unset), then `loadConfig`. The only place that reads `process.env`.
  */
 export function loadProcessConfig(cwd: string = process.cwd()): ConfigResult {
-  let fromFile: Record<string, string>;
+  const env = readProcessEnvironment(cwd);
+  if ('error' in env) return { ok: false, errors: [env.error], warnings: [] };
+  return loadConfig(env.values, processIdentity());
+}
+
+/** `.env` from `cwd` under the process environment (the environment wins). */
+export function readProcessEnvironment(cwd: string = process.cwd()): { values: Record<string, string | undefined> } | { error: string } {
   try {
-    fromFile = readEnvFile(join(cwd, '.env'));
+    return { values: { ...readEnvFile(join(cwd, '.env')), ...process.env } };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unknown error';
-    return { ok: false, errors: [`.env: cannot be read (${code})`], warnings: [] };
+    return { error: `.env: cannot be read (${code})` };
   }
-  return loadConfig({ ...fromFile, ...process.env }, { hostname: hostname(), pid: process.pid });
+}
+
+/** Host name and pid, for the REPLICA_ID default. */
+export function processIdentity(): { hostname: string; pid: number } {
+  return { hostname: hostname(), pid: process.pid };
 }

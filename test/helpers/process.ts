@@ -1,5 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -24,12 +25,13 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Runs the server exactly as production does (`node --import tsx src/server.ts`), node itself
- * as the child so signals reach it directly, with only the given environment (plus PATH).
+ * Runs the server (or another entry script) as `npm start` does (`node --import tsx …`), node
+ * itself as the child so signals reach it directly, with only the given environment (plus PATH).
  */
-export function spawnServer(env: Record<string, string>): ServerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: ROOT,
+export function spawnServer(env: Record<string, string>, opts: { cwd?: string; script?: string; args?: string[] } = {}): ServerProcess {
+  // tsx resolved here, so the child may run in any working directory (e.g. one holding a .env).
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, opts.script ?? 'src/server.ts'), ...(opts.args ?? [])], {
+    cwd: opts.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
   });
   let out = '';
