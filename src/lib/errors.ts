@@ -96,3 +96,9 @@ export const jtiInvalid = (): AppError => new AppError(400, 'JTI_INVALID', 'jti 
 
 /** Revocation POST (API.md §6.1): the entry could not be stored for a reason other than connectivity. */
 export const insertFailed = (): AppError => new AppError(500, 'INSERT_FAILED', 'revocation entry could not be stored');
+
+/** Webhook URL failed the SSRF guard (OPERATIONS.md §12.1) at create or patch. */
+export const urlNotAllowed = (reason: string): AppError => new AppError(400, 'URL_NOT_ALLOWED', `webhook url not allowed: ${reason}`);
+
+/** Redeliver on an inactive webhook (API.md §7.10). */
+export const webhookInactive = (): AppError => new AppError(409, 'WEBHOOK_INACTIVE', 'webhook is inactive');
