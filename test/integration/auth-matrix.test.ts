@@ -14,6 +14,10 @@ const PUBLIC = new Set([
   ...['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'].flatMap((m) => [`${m} /api/aitp/handshake`, `${m} /api/aitp/handshake/*`]),
   ...['/.well-known/aitp-manifest', '/api/well-known/aitp-manifest', '/.well-known/aitp-revocation-list', '/api/well-known/aitp-revocation-list']
     .flatMap((url) => [`GET ${url}`, `HEAD ${url}`]),
+  'POST /api/registry/enroll',
+  ...['/api/registry/agents', '/api/registry/agents/:aid', '/api/registry/agents/:aid/manifest'].flatMap((url) => [`GET ${url}`, `HEAD ${url}`]),
+  // Enrollment-token auth (not an API key).
+  'POST /api/registry/agents',
   'OPTIONS *',
 ]);
 

@@ -1,0 +1,10 @@
+import fp from 'fastify-plugin';
+import { auditRoutes } from './routes.js';
+
+/** The admin audit log's read side; rows are written by each domain in its own transactions. */
+export default fp(
+  async (app) => {
+    await app.register(auditRoutes);
+  },
+  { name: 'admin-audit', dependencies: ['db'] },
+);

@@ -1,0 +1,111 @@
+import type { Database } from '../../db/client.js';
+import { withTxRetry } from '../../db/retry.js';
+import type { Clock } from '../../lib/clock.js';
+import { notFound } from '../../lib/errors.js';
+import { listEnvelope, type Page } from '../../lib/pagination.js';
+import { writeAudit } from '../admin-audit/repository.js';
+import { cpEvent } from '../events/cp-events.js';
+import type { EventPipeline } from '../events/service.js';
+import type { RegistryCounters } from './metrics.js';
+import {
+  type AgentFilter,
+  type AgentSummaryRow,
+  deregisterAgent,
+  expireLapsedAgents,
+  findAgent,
+  findManifestJson,
+  listAgents,
+} from './repository.js';
+import type { Agent } from './schemas.js';
+import { toAgentView } from './views.js';
+
+export interface RegistryDeps {
+  db: Database;
+  clock: Clock;
+  counters: Pick<RegistryCounters, 'expired'>;
+  /** The events write path: projections and NOTIFY in the transaction, metrics after commit. */
+  pipeline: EventPipeline;
+}
+
+export interface Actor {
+  actorId: string;
+  requestId: string;
+}
+
+/** agent.expired (EVENTS.md §5.1). */
+function expiredEvent(row: AgentSummaryRow, at: Date) {
+  const payload = {
+    displayName: row.displayName,
+    namespace: row.namespace,
+    reason: 'manifest_expired',
+    manifestExpiresAt: row.manifestExpiresAt?.toISOString() ?? null,
+  };
+  return cpEvent({ type: 'agent.expired', ts: at, aidA: row.aid, payload });
+}
+
+/** Discovery, detail, raw manifest, deregistration and expiry (API.md §2.2, §2.5–§2.7). */
+export function createRegistryService(deps: RegistryDeps) {
+  const { db, clock } = deps;
+  const now = (): Date => new Date(clock.now());
+
+  return {
+    async list(filter: AgentFilter, page: Page) {
+      const at = now();
+      const rows = await listAgents(db, filter, page, at);
+      return listEnvelope('agents', rows.map((row) => toAgentView(row, at)), page);
+    },
+
+    async get(aid: string): Promise<Agent> {
+      const row = await findAgent(db, aid);
+      if (row === undefined) throw notFound('agent not found');
+      return toAgentView(row, now());
+    },
+
+    /** The stored register body, byte for byte (Ruling 17). */
+    async manifest(aid: string): Promise<string> {
+      const body = await findManifestJson(db, aid);
+      if (body === undefined) throw notFound('agent not found');
+      return body;
+    },
+
+    /** Idempotent: a second call changes nothing and writes no event or audit row (§2.6). */
+    async deregister(aid: string, actor: Actor): Promise<{ aid: string; status: 'deregistered'; deregisteredAt: string }> {
+      const at = now();
+      const flipped = await withTxRetry(() =>
+        db.transaction(async (tx) => {
+          const row = await deregisterAgent(tx, aid, at);
+          if (row === undefined) return undefined;
+          const event = cpEvent({ type: 'agent.deregistered', ts: at, aidA: aid, payload: { reason: 'admin_deregister' } });
+          const persisted = await deps.pipeline.persist(tx, [event]);
+          await writeAudit(tx, { action: 'agent.deregister', actorId: actor.actorId, targetId: aid, details: {}, requestId: actor.requestId });
+          return { row, committed: persisted.committed };
+        }),
+      );
+      flipped?.committed();
+      const row = flipped?.row ?? (await findAgent(db, aid));
+      if (row === undefined) throw notFound('agent not found');
+      return { aid: row.aid, status: 'deregistered', deregisteredAt: (row.deregisteredAt ?? at).toISOString() };
+    },
+
+    /**
+     * One expiry pass (OPERATIONS.md §10): the flip and its agent.expired events commit
+     * together, so an agent is announced expired exactly once across replicas.
+     */
+    async expireLapsed(): Promise<number> {
+      const at = now();
+      const outcome = await withTxRetry(() =>
+        db.transaction(async (tx) => {
+          const rows = await expireLapsedAgents(tx, at);
+          if (rows.length === 0) return { expired: 0, committed: () => undefined };
+          const persisted = await deps.pipeline.persist(tx, rows.map((row) => expiredEvent(row, at)));
+          return { expired: rows.length, committed: persisted.committed };
+        }),
+      );
+      outcome.committed();
+      if (outcome.expired > 0) deps.counters.expired(outcome.expired);
+      return outcome.expired;
+    },
+  };
+}
+
+export type RegistryService = ReturnType<typeof createRegistryService>;
