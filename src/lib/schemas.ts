@@ -14,3 +14,6 @@ export const ErrorSchema = Type.Object(
   },
   { $id: 'Error' },
 );
+
+/** A UUID in a query value: any version/variant, 8-4-4-4-12 hex, any case (contract README §Bodies). */
+export const UuidString = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
