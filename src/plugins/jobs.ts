@@ -12,6 +12,12 @@ export interface Jobs {
   register(job: JobDefinition): void;
   /** Runs one tick now (tests); waits for a tick already in progress instead of overlapping. */
   runOnce(name: string): Promise<void>;
+  /**
+   * Starts a run now instead of at the next tick (a local poke, e.g. the webhook dispatcher
+   * after an enqueue). Does nothing while that job runs, after drain began, or when jobs were not
+   * started (tests drive runOnce themselves).
+   */
+  poke(name: string): void;
   /** Names of registered jobs. */
   names(): string[];
 }
@@ -59,6 +65,8 @@ export default fp<JobsOptions>(
 
     const schedule = (state: JobState, delay: number): void => {
       if (stopped) return;
+      // A poke may have started a run while a timer was pending: keep exactly one timer.
+      clearTimeout(state.timer);
       state.timer = setTimeout(() => {
         void tick(state).finally(() => schedule(state, state.def.intervalMs));
       }, delay);
@@ -75,6 +83,12 @@ export default fp<JobsOptions>(
         if (!state) throw new Error(`unknown job ${name}`);
         if (state.running) await state.running;
         await tick(state);
+      },
+      poke(name: string) {
+        const state = jobs.get(name);
+        if (!state || !opts.autoStart || stopped || state.running) return;
+        clearTimeout(state.timer);
+        void tick(state).finally(() => schedule(state, state.def.intervalMs));
       },
       names: () => [...jobs.keys()],
     });

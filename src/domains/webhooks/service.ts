@@ -1,0 +1,199 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Database } from '../../db/client.js';
+import { notifyInTx } from '../../db/notify.js';
+import type { Clock } from '../../lib/clock.js';
+import { notFound, urlNotAllowed, webhookInactive } from '../../lib/errors.js';
+import { listEnvelope, parsePage } from '../../lib/pagination.js';
+import { aliased, parseBoolean } from '../../lib/query.js';
+import { writeAudit } from '../admin-audit/repository.js';
+import { normalizedType } from '../events/types.js';
+import type { BreakerSnapshot, CircuitBreakers } from './breaker.js';
+import { redeliveryBody } from './outbox.js';
+import {
+  deleteWebhook,
+  findDelivery,
+  findWebhook,
+  insertRedelivery,
+  insertWebhook,
+  listDeliveries,
+  listWebhooks,
+  lockWebhook,
+  reschedulePending,
+  transactionNow,
+  updateWebhook,
+  type DeliveryRow,
+  type WebhookChanges,
+  type WebhookRow,
+} from './repository.js';
+import type { CreatedWebhook, CreateWebhookBody, ListDeliveriesQuery, ListWebhooksQuery, PatchWebhookBody, Webhook } from './schemas.js';
+import type { GuardVerdict } from './url-guard.js';
+import { toDeliveryDetail, toDeliveryView, toWebhookView } from './views.js';
+
+export interface WebhookServiceDeps {
+  db: Database;
+  clock: Clock;
+  /** The URL guard with this process's policy (OPERATIONS.md §12.1). */
+  checkUrl: (url: string) => Promise<GuardVerdict>;
+  breakers: CircuitBreakers;
+  /** After a commit that made a delivery due: let the local dispatcher claim it now. */
+  poke: () => void;
+}
+
+export interface Actor {
+  actorId: string;
+  requestId: string;
+}
+
+const PAGE = { defaultLimit: 100, maxLimit: 1000 };
+
+/** 64 hex chars from 32 random bytes (API.md §7.2). */
+const newSecret = (): string => randomBytes(32).toString('hex');
+
+const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+
+/** Changed keys only; `secretRotated: true` stands in for the secret, which is never audited (API.md §5). */
+function diff(row: WebhookRow, body: PatchWebhookBody): { changes: WebhookChanges; details: Record<string, unknown> } {
+  const changes: WebhookChanges = {};
+  const details: Record<string, unknown> = {};
+  if (body.url !== undefined && body.url !== row.url) changes.url = details['url'] = body.url;
+  if (body.events !== undefined && !sameList(body.events, row.events)) changes.events = details['events'] = body.events;
+  if (body.active !== undefined && body.active !== row.active) changes.active = details['active'] = body.active;
+  if (body.secret !== undefined && body.secret !== row.secret) {
+    changes.secret = body.secret;
+    details['secretRotated'] = true;
+  }
+  return { changes, details };
+}
+
+/** Webhook CRUD, breaker state, delivery history and redelivery (API.md §7). */
+export function createWebhookService(deps: WebhookServiceDeps) {
+  const { db, clock, breakers } = deps;
+
+  const guard = async (url: string): Promise<void> => {
+    const verdict = await deps.checkUrl(url);
+    if (!verdict.ok) throw urlNotAllowed(verdict.reason);
+  };
+
+  const existing = async (id: string): Promise<WebhookRow> => {
+    const row = await findWebhook(db, id);
+    if (row === undefined) throw notFound('webhook not found');
+    return row;
+  };
+
+  return {
+    async list(query: ListWebhooksQuery) {
+      const page = parsePage(query, PAGE);
+      const rows = await listWebhooks(db, { active: parseBoolean(query.active) }, page);
+      return listEnvelope('webhooks', rows.map(toWebhookView), page);
+    },
+
+    async create(body: CreateWebhookBody, actor: Actor): Promise<CreatedWebhook> {
+      await guard(body.url);
+      const values = { url: body.url, events: body.events ?? [], secret: body.secret ?? newSecret(), active: body.active ?? true };
+      const row = await db.transaction(async (tx) => {
+        const inserted = await insertWebhook(tx, { ...values, createdBy: actor.actorId });
+        const details = { url: values.url, events: values.events, active: values.active };
+        await writeAudit(tx, { action: 'webhook.create', actorId: actor.actorId, targetId: inserted.id, details, requestId: actor.requestId });
+        await notifyInTx(tx, 'aitp_control', { kind: 'webhook_changed', webhookId: inserted.id, deleted: false });
+        return inserted;
+      });
+      return { ...toWebhookView(row), secret: row.secret };
+    },
+
+    /** An idempotent replay of create re-reads the secret, which is never stored with the response (§0.4 rule 7). */
+    async secretOf(id: string): Promise<string | undefined> {
+      return (await findWebhook(db, id))?.secret;
+    },
+
+    async get(id: string): Promise<Webhook> {
+      return toWebhookView(await existing(id));
+    },
+
+    async update(id: string, body: PatchWebhookBody, actor: Actor): Promise<Webhook> {
+      if (body.url !== undefined) await guard(body.url);
+      const row = await db.transaction(async (tx) => {
+        const current = await lockWebhook(tx, id);
+        if (current === undefined) throw notFound('webhook not found');
+        const { changes, details } = diff(current, body);
+        if (Object.keys(changes).length === 0) return current;
+        const updated = await updateWebhook(tx, id, changes);
+        await writeAudit(tx, { action: 'webhook.update', actorId: actor.actorId, targetId: id, details, requestId: actor.requestId });
+        await notifyInTx(tx, 'aitp_control', { kind: 'webhook_changed', webhookId: id, deleted: false });
+        return updated;
+      });
+      return toWebhookView(row);
+    },
+
+    async remove(id: string, actor: Actor): Promise<{ id: string; deleted: true }> {
+      await db.transaction(async (tx) => {
+        const deleted = await deleteWebhook(tx, id);
+        if (deleted === undefined) throw notFound('webhook not found');
+        await writeAudit(tx, { action: 'webhook.delete', actorId: actor.actorId, targetId: id, details: { url: deleted.url }, requestId: actor.requestId });
+        await notifyInTx(tx, 'aitp_control', { kind: 'webhook_changed', webhookId: id, deleted: true });
+      });
+      breakers.drop(id);
+      return { id, deleted: true };
+    },
+
+    async breaker(id: string): Promise<BreakerSnapshot> {
+      await existing(id);
+      return breakers.snapshot(id);
+    },
+
+    /** Here at once, on every other replica through NOTIFY breaker_reset (OPERATIONS.md §12.4). */
+    async resetBreaker(id: string, actor: Actor): Promise<BreakerSnapshot> {
+      await db.transaction(async (tx) => {
+        if ((await findWebhook(tx, id)) === undefined) throw notFound('webhook not found');
+        await writeAudit(tx, { action: 'webhook.circuit-breaker.reset', actorId: actor.actorId, targetId: id, details: {}, requestId: actor.requestId });
+        await notifyInTx(tx, 'aitp_control', { kind: 'breaker_reset', webhookId: id });
+      });
+      breakers.drop(id);
+      return breakers.snapshot(id);
+    },
+
+    async deliveries(id: string, query: ListDeliveriesQuery) {
+      const page = parsePage(query, PAGE);
+      await existing(id);
+      const eventType = aliased(query.event_type, query.eventType);
+      const filter = { status: query.status, eventType: eventType === undefined ? undefined : normalizedType(eventType) };
+      const rows = await listDeliveries(db, id, filter, page);
+      return listEnvelope('deliveries', rows.map(toDeliveryView), page);
+    },
+
+    async delivery(id: string, deliveryId: string) {
+      const row = await findDelivery(db, id, deliveryId);
+      if (row === undefined) throw notFound('delivery not found');
+      return toDeliveryDetail(row);
+    },
+
+    /**
+     * API.md §7.10: a finished delivery gets a new row for the same event (new deliveryId and
+     * enqueuedAt, attempts 0, due now); a pending one is only made due now, budget unchanged.
+     */
+    async redeliver(id: string, deliveryId: string, actor: Actor) {
+      const at = new Date(clock.now());
+      const row = await db.transaction(async (tx) => {
+        const hook = await findWebhook(tx, id);
+        const original = hook === undefined ? undefined : await findDelivery(tx, id, deliveryId);
+        if (hook === undefined || original === undefined) throw notFound('delivery not found');
+        if (!hook.active) throw webhookInactive();
+        // A pending row that finished meanwhile no longer matches and gets a new row instead.
+        let result: DeliveryRow | undefined = original.status === 'pending' ? await reschedulePending(tx, deliveryId, at) : undefined;
+        const newDeliveryId = result === undefined ? randomUUID() : null;
+        if (newDeliveryId !== null) {
+          const enqueuedAt = (await transactionNow(tx)).toISOString();
+          const body = redeliveryBody(original.body, newDeliveryId, original.eventType, enqueuedAt);
+          const { webhookId, eventId, eventType } = original;
+          result = await insertRedelivery(tx, { id: newDeliveryId, webhookId, eventId, eventType, body, redeliveryOf: original.id, nextRetryAt: at });
+        }
+        const details = { webhookId: id, newDeliveryId };
+        await writeAudit(tx, { action: 'webhook.delivery.redeliver', actorId: actor.actorId, targetId: deliveryId, details, requestId: actor.requestId });
+        return result!;
+      });
+      deps.poke();
+      return toDeliveryView(row);
+    },
+  };
+}
+
+export type WebhookService = ReturnType<typeof createWebhookService>;
