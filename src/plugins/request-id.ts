@@ -6,10 +6,17 @@ import fp from 'fastify-plugin';
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const BASE36 = '0123456789abcdefghijklmnopqrstuvwxyz';
 
+// One randomBytes call per 512 ids: a syscall per request showed up at ~5% of CPU in profiles.
+let pool = Buffer.alloc(0);
+let offset = 0;
+
 function randomBase36(length: number): string {
-  const bytes = randomBytes(length);
+  if (offset + length > pool.length) {
+    pool = randomBytes(4096);
+    offset = 0;
+  }
   let out = '';
-  for (const b of bytes) out += BASE36[b % 36];
+  for (let i = 0; i < length; i++) out += BASE36[pool[offset++]! % 36];
   return out;
 }
 
