@@ -8,11 +8,19 @@ declare module 'fastify' {
   }
 }
 
+export interface RouteEntry {
+  method: string;
+  url: string;
+  auth: AuthMode;
+  /** Whether the route declared a response schema (the OpenAPI coverage test reads this). */
+  hasResponseSchema: boolean;
+}
+
 export interface RouteTable {
   /** Methods served at this concrete URL; empty when no route path matches it (→ 404, not 405). */
   methodsFor(url: string): string[];
   /** Every (method, url) pair registered, for tests and the OpenAPI coverage check. */
-  all(): Array<{ method: string; url: string; auth: AuthMode }>;
+  all(): RouteEntry[];
 }
 
 /**
@@ -23,13 +31,14 @@ export interface RouteTable {
 export default fp(
   async (app) => {
     const byPath = FindMyWay({ ignoreTrailingSlash: false, caseSensitive: true });
-    const routes: Array<{ method: string; url: string; auth: AuthMode }> = [];
+    const routes: RouteEntry[] = [];
     const methodSets = new Map<string, Set<string>>();
 
     app.addHook('onRoute', (route) => {
       const methods = Array.isArray(route.method) ? route.method : [route.method];
       const config = route.config as { auth?: AuthMode } | undefined;
-      for (const method of methods) routes.push({ method, url: route.url, auth: routeAuthMode(method, config) });
+      const hasResponseSchema = route.schema?.response !== undefined;
+      for (const method of methods) routes.push({ method, url: route.url, auth: routeAuthMode(method, config), hasResponseSchema });
       if (route.url === '*' || route.url === '/*') return;
       let set = methodSets.get(route.url);
       if (!set) {

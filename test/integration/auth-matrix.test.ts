@@ -18,8 +18,18 @@ const PUBLIC = new Set([
   ...['/api/registry/agents', '/api/registry/agents/:aid', '/api/registry/agents/:aid/manifest'].flatMap((url) => [`GET ${url}`, `HEAD ${url}`]),
   // Enrollment-token auth (not an API key).
   'POST /api/registry/agents',
+  'GET /api/openapi.json',
+  'HEAD /api/openapi.json',
   'OPTIONS *',
 ]);
+
+/** Every API-key route, with a well-formed URL for it. */
+function apiKeyRequests(a: FastifyInstance): Array<{ method: string; url: string }> {
+  return a.routeTable
+    .all()
+    .filter((r) => r.auth === 'apiKey' && r.method !== 'HEAD')
+    .map((r) => ({ method: r.method, url: r.url.replace(/:[A-Za-z]+/g, '00000000-0000-4000-8000-000000000000') }));
+}
 
 let app: FastifyInstance;
 beforeAll(async () => {
@@ -46,6 +56,33 @@ describe('auth classes', () => {
     const handshake = await app.inject({ method: 'POST', url: '/api/aitp/handshake/hello' });
     expect(handshake.statusCode).toBe(501);
     expect(handshake.json()).toMatchObject({ code: 'HANDSHAKE_UNSUPPORTED' });
+  });
+});
+
+describe('every API-key route', () => {
+  it('answers 401 INVALID_API_KEY to a wrong key and to none', async () => {
+    // Key guessing spends public-ip tokens (Ruling 5); this test makes ~100 such requests.
+    const { app: unlimited } = await buildTestApp({ RATE_LIMIT_ENABLED: false });
+    const requests = apiKeyRequests(unlimited);
+    expect(requests.length).toBeGreaterThan(30);
+    for (const { method, url } of requests) {
+      for (const headers of [{ authorization: 'Bearer wrong-key' }, {}]) {
+        const res = await unlimited.inject({ method: method as 'GET', url, headers, payload: method === 'GET' || method === 'DELETE' ? undefined : '{}' });
+        expect(res.statusCode, `${method} ${url}`).toBe(401);
+        expect(res.json().code).toBe('INVALID_API_KEY');
+      }
+    }
+    await unlimited.close();
+  });
+
+  it('answers 503 SERVER_MISCONFIGURED in production with no keys (Ruling 22)', async () => {
+    const { app: prod } = await buildTestApp({ API_KEYS: [], NODE_ENV: 'production' });
+    for (const { method, url } of apiKeyRequests(prod)) {
+      const res = await prod.inject({ method: method as 'GET', url, payload: method === 'GET' || method === 'DELETE' ? undefined : '{}' });
+      expect(res.statusCode, `${method} ${url}`).toBe(503);
+      expect(res.json().code).toBe('SERVER_MISCONFIGURED');
+    }
+    await prod.close();
   });
 });
 
