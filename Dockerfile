@@ -21,6 +21,7 @@ EXPOSE 4000
 # Liveness: /api/health answers 200 while the process and its database are up.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
-# node runs directly (no npm, no shell) so SIGTERM reaches the drain sequence. Migrations are
-# applied at boot under an advisory lock (MIGRATE_ON_BOOT=true by default).
-CMD ["node", "--enable-source-maps", "dist/server.js"]
+# node runs directly (no npm, no shell) so SIGTERM reaches the drain sequence; the OpenTelemetry
+# preload is a no-op unless OTEL_ENABLED=true. Migrations are applied at boot under an advisory
+# lock (MIGRATE_ON_BOOT=true by default).
+CMD ["node", "--enable-source-maps", "--import", "./dist/instrumentation.js", "dist/server.js"]

@@ -4,6 +4,7 @@ import { resolveDevSecrets } from './boot/dev-secrets.js';
 import { installShutdown } from './boot/shutdown.js';
 import { isProduction, loadProcessConfig, type Config } from './config/index.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js';
+import { shutdownTelemetry } from './instrumentation.js';
 import { createLogger } from './lib/logger.js';
 
 const EXIT_CONFIG = 78;
@@ -44,6 +45,7 @@ async function main(): Promise<void> {
       shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
       afterClose: async () => {
         await embedded?.stop();
+        await shutdownTelemetry();
       },
       // A second signal exits at once; the embedded database still gets its stop signal
       // (sent synchronously) so it never outlives us.

@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { SERVICE_NAME, VERSION } from './version.js';
 
@@ -35,6 +36,13 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
+      // OPERATIONS.md §16: trace_id/span_id on lines written while a span is active.
+      mixin() {
+        const span = trace.getActiveSpan();
+        if (span === undefined) return {};
+        const { traceId, spanId } = span.spanContext();
+        return { trace_id: traceId, span_id: spanId };
+      },
     },
     destination,
   );

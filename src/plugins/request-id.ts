@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { trace, type Span } from '@opentelemetry/api';
 import fp from 'fastify-plugin';
 
 // Contract README §Request id.
@@ -35,6 +36,9 @@ export default fp(
   async (app) => {
     app.addHook('onRequest', async (request, reply) => {
       reply.header('x-request-id', request.id);
+      // The request span of @fastify/otel when tracing is on (OPERATIONS.md §17), else whatever is active.
+      const otel = (request as { opentelemetry?: () => { span?: Span } }).opentelemetry?.();
+      (otel?.span ?? trace.getActiveSpan())?.setAttribute('aitp.request_id', request.id);
     });
   },
   { name: 'request-id' },

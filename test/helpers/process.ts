@@ -28,9 +28,13 @@ export async function freePort(): Promise<number> {
  * Runs the server (or another entry script) as `npm start` does (`node --import tsx …`), node
  * itself as the child so signals reach it directly, with only the given environment (plus PATH).
  */
-export function spawnServer(env: Record<string, string>, opts: { cwd?: string; script?: string; args?: string[] } = {}): ServerProcess {
+export function spawnServer(
+  env: Record<string, string>,
+  opts: { cwd?: string; script?: string; args?: string[]; preload?: string[] } = {},
+): ServerProcess {
   // tsx resolved here, so the child may run in any working directory (e.g. one holding a .env).
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, opts.script ?? 'src/server.ts'), ...(opts.args ?? [])], {
+  const preloads = (opts.preload ?? []).flatMap((file) => ['--import', join(ROOT, file)]);
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), ...preloads, join(ROOT, opts.script ?? 'src/server.ts'), ...(opts.args ?? [])], {
     cwd: opts.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
   });
