@@ -1,5 +1,7 @@
 import type { Database } from '../../db/client.js';
 import { notifyInTx } from '../../db/notify.js';
+import { projectEvents, type ProjectionDeps } from '../projections/index.js';
+import { enqueueDeliveries } from '../webhooks/outbox.js';
 import { insertNewEvents, touchAgents } from './repository.js';
 import type { NewEvent, StoredEvent } from './types.js';
 
@@ -32,17 +34,25 @@ export function seqChunks(seqs: readonly number[]): number[][] {
 /**
  * The write path every event takes, ingested or CP-emitted, inside the caller's transaction
  * (EVENTS.md §4.1, API.md §3.1): insert (duplicates skipped), then for new events only, in
- * batch order: last_seen_at for known aids, and pg_notify for the SSE hubs, delivered at commit.
+ * batch order: last_seen_at for known aids, projections (each in a savepoint), webhook outbox
+ * rows (EVENTS.md §5.2) and pg_notify for the SSE hubs and dispatchers, delivered at commit.
+ * `deps` reports projection failures and collects counts to apply after commit;
+ * `app.eventPipeline.persist` supplies both.
  */
-export async function persistEvents(tx: Tx, events: readonly NewEvent[]): Promise<StoredEvent[]> {
+export async function persistEvents(tx: Tx, events: readonly NewEvent[], deps: ProjectionDeps = {}): Promise<StoredEvent[]> {
   const stored = await insertNewEvents(tx, events);
   if (stored.length === 0) return stored;
   const aids = new Set<string>();
   for (const e of stored) {
+    // Liveness is what agents report; the CP's own agent.* events say nothing about it.
+    if (e.producer === 'cp') continue;
     if (e.aidA !== null) aids.add(e.aidA);
     if (e.aidB !== null) aids.add(e.aidB);
   }
   await touchAgents(tx, [...aids]);
+  await projectEvents(tx, stored, deps);
+  const enqueued = await enqueueDeliveries(tx, stored);
+  if (deps.tally) deps.tally.deliveriesEnqueued += enqueued;
   for (const seq of seqChunks(stored.map((e) => e.seq))) await notifyInTx(tx, 'aitp_events', { seq });
   return stored;
 }

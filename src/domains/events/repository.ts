@@ -30,8 +30,21 @@ export async function insertNewEvents(tx: Executor, events: readonly NewEvent[])
   return stored;
 }
 
-/** `last_seen_at = now()` for the registered aids among these (EVENTS.md §4.6), one UPDATE. */
+/**
+ * `last_seen_at = now()` for the registered aids among these (EVENTS.md §4.6), one UPDATE.
+ * Concurrent batches naming the same agents must neither deadlock (row locks taken in scan
+ * order) nor queue behind each other until commit: rows are locked in aid order and a row
+ * another in-flight ingest holds is skipped, since that transaction is touching it right now.
+ * The value never moves backwards (now() is the transaction start).
+ */
 export async function touchAgents(tx: Executor, aids: readonly string[]): Promise<void> {
   if (aids.length === 0) return;
-  await tx.execute(sql`UPDATE agents SET last_seen_at = now() WHERE aid = ANY(${sql.param([...aids])}::varchar[])`);
+  await tx.execute(sql`
+    UPDATE agents SET last_seen_at = now()
+    WHERE aid IN (
+      SELECT aid FROM agents
+      WHERE aid = ANY(${sql.param([...aids])}::varchar[]) AND (last_seen_at IS NULL OR last_seen_at < now())
+      ORDER BY aid
+      FOR UPDATE SKIP LOCKED
+    )`);
 }

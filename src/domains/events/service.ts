@@ -1,0 +1,92 @@
+import type { Database } from '../../db/client.js';
+import { withTxRetry } from '../../db/retry.js';
+import type { Clock } from '../../lib/clock.js';
+import { filterInvalid } from '../../lib/errors.js';
+import { listEnvelope, parsePage } from '../../lib/pagination.js';
+import { aliased, commaList } from '../../lib/query.js';
+import { parseTimestamp } from '../../lib/timestamps.js';
+import type { Executor } from '../projections/tally.js';
+import { listHistory, type HistoryFilter } from './history-repository.js';
+import type { EventMetrics } from './metrics.js';
+import { normalizeBatch } from './normalize.js';
+import type { HistoryQuery, IngestResult } from './schemas.js';
+import { normalizedType, type NewEvent, type StoredEvent } from './types.js';
+import { toEventView } from './views.js';
+
+/** persistEvents bound to the logger and metrics; `committed()` applies the counts after commit. */
+export interface EventPipeline {
+  persist(tx: Executor, events: readonly NewEvent[]): Promise<{ stored: StoredEvent[]; committed(): void }>;
+}
+
+export interface EventsServiceDeps {
+  db: Pick<Database, 'transaction' | 'select'>;
+  clock: Clock;
+  pipeline: EventPipeline;
+  metrics: EventMetrics;
+}
+
+const HISTORY_PAGE = { defaultLimit: 100, maxLimit: 1000 };
+const MAX_TYPE_FILTERS = 20;
+
+export function createEventsService(deps: EventsServiceDeps) {
+  return {
+    /**
+     * POST /api/events (API.md §3.1): every entry normalized and checked first (nothing is written
+     * when one fails), then one transaction, run again on deadlock or serialization failure.
+     */
+    async ingest(body: unknown, producer: string): Promise<IngestResult> {
+      const batch = normalizeBatch(body, producer, deps.clock.now());
+      let inserted = 0;
+      if (batch.events.length > 0) {
+        const result = await withTxRetry(() => deps.db.transaction((tx) => deps.pipeline.persist(tx, batch.events)));
+        result.committed();
+        inserted = result.stored.length;
+      }
+      const duplicates = batch.received - inserted;
+      if (duplicates > 0) deps.metrics.duplicates.inc(duplicates);
+      deps.metrics.batches.inc({ outcome: 'ok' });
+      return { ingested: batch.received, inserted, duplicates };
+    },
+
+    /** GET /api/events/history (API.md §3.2). */
+    async history(query: HistoryQuery) {
+      const page = parsePage(query, HISTORY_PAGE);
+      const rows = await listHistory(deps.db, historyFilter(query), page);
+      return listEnvelope('events', rows.map(toEventView), page);
+    },
+  };
+}
+
+export type EventsService = ReturnType<typeof createEventsService>;
+
+/** Query → filter; an empty `type` list means no type filter. */
+export function historyFilter(query: HistoryQuery): HistoryFilter {
+  const types = commaList(query.type, 'type', MAX_TYPE_FILTERS);
+  return {
+    types: types === undefined || types.length === 0 ? undefined : withAliases(types),
+    aid: query.aid,
+    sessionId: aliased(query.session_id, query.sessionId),
+    runId: aliased(query.run_id, query.runId),
+    since: bound(query.since, 'since'),
+    until: bound(query.until, 'until'),
+  };
+}
+
+/** Either spelling of `handshake.complete(d)` matches both (EVENTS.md §1.3). */
+export function withAliases(types: readonly string[]): string[] {
+  const all = new Set(types);
+  for (const type of types) {
+    if (normalizedType(type) === 'handshake.complete') {
+      all.add('handshake.complete');
+      all.add('handshake.completed');
+    }
+  }
+  return [...all];
+}
+
+function bound(value: string | undefined, field: 'since' | 'until'): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = parseTimestamp(value);
+  if (date === undefined) throw filterInvalid(`${field} is not a timestamp`, field);
+  return date;
+}

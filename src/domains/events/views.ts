@@ -1,0 +1,70 @@
+/** The columns every event view is built from (a stored row or a just-inserted event). */
+export interface EventRecord {
+  id: string;
+  type: string;
+  ts: Date;
+  aidA: string | null;
+  aidB: string | null;
+  sessionId: string | null;
+  runId: string | null;
+  grants: string[] | null;
+  payload: unknown;
+  source: string | null;
+}
+
+/** API.md §0.5 Event: history, session detail, replay, exports. */
+export interface EventView {
+  id: string;
+  type: string;
+  ts: string;
+  aidA: string | null;
+  aidB: string | null;
+  sessionId: string | null;
+  runId: string | null;
+  grants: string[] | null;
+  payload: unknown;
+  source: string | null;
+  createdAt: string;
+}
+
+export function toEventView(row: EventRecord & { createdAt: Date }): EventView {
+  return {
+    id: row.id,
+    type: row.type,
+    ts: row.ts.toISOString(),
+    aidA: row.aidA,
+    aidB: row.aidB,
+    sessionId: row.sessionId,
+    runId: row.runId,
+    grants: row.grants,
+    payload: row.payload,
+    source: row.source,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+/** The stream record: SSE `data:` and the webhook `payload` (EVENTS.md §6.1, §5.3). */
+export type StreamRecord = { id: string; type: string; ts: string; payload: unknown } & Partial<{
+  aidA: string;
+  aidB: string;
+  sessionId: string;
+  runId: string;
+  grants: string[];
+  source: string;
+}>;
+
+/**
+ * Keys in exactly this order with null ones omitted, `type` verbatim, `ts` ISO (EVENTS.md §6.1).
+ * Receivers parse webhook bodies byte for byte, so the order is load-bearing (§5.3).
+ */
+export function toStreamRecord(event: EventRecord): StreamRecord {
+  const record: Record<string, unknown> = { id: event.id, type: event.type, ts: event.ts.toISOString() };
+  if (event.aidA !== null) record['aidA'] = event.aidA;
+  if (event.aidB !== null) record['aidB'] = event.aidB;
+  if (event.sessionId !== null) record['sessionId'] = event.sessionId;
+  if (event.runId !== null) record['runId'] = event.runId;
+  if (event.grants !== null) record['grants'] = event.grants;
+  record['payload'] = event.payload;
+  if (event.source !== null) record['source'] = event.source;
+  return record as StreamRecord;
+}

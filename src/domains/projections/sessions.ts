@@ -1,0 +1,66 @@
+import { sql } from 'drizzle-orm';
+import { truncateCodePoints } from '../../lib/code-points.js';
+import type { StoredEvent } from '../events/types.js';
+import { asObject, fitsIn } from './claims.js';
+import type { Executor, ProjectionTally } from './tally.js';
+
+const MAX_BOUNDARY = 32;
+const MAX_ERROR = 4096;
+
+type SessionStatus = 'started' | 'complete' | 'failed';
+
+const STATUS_OF: Record<string, SessionStatus> = {
+  'handshake.started': 'started',
+  'handshake.complete': 'complete',
+  'handshake.failed': 'failed',
+};
+
+/**
+ * Session projection (EVENTS.md §4.2) as one upsert. Status is monotonic: only a `started` row
+ * moves, to the first terminal event that arrives; terminal rows are never reopened. Otherwise
+ * the event only fills columns that are still null, and the row is touched (updated_at) only
+ * when something actually changes.
+ */
+export async function projectSession(tx: Executor, event: StoredEvent, type: string, tally: ProjectionTally): Promise<void> {
+  const status = STATUS_OF[type];
+  if (status === undefined || event.sessionId === null) return;
+  const payload = asObject(event.payload);
+  const boundary = boundaryOf(payload?.['boundary'], tally);
+  const rawError = payload?.['error'];
+  const error = status === 'failed' && typeof rawError === 'string' ? truncateCodePoints(rawError, MAX_ERROR) : null;
+  const grants = status === 'complete' ? JSON.stringify(event.grants ?? []) : '[]';
+  const startedAt = status === 'started' ? event.ts.toISOString() : null;
+  const completedAt = status === 'started' ? null : event.ts.toISOString();
+  const result = await tx.execute<{ inserted: boolean }>(sql`
+    INSERT INTO handshake_sessions AS s
+      (session_id, aid_a, aid_b, status, grants, run_id, boundary, error, started_at, completed_at)
+    VALUES (${event.sessionId}, ${event.aidA}, ${event.aidB}, ${status}, ${grants}::jsonb, ${event.runId}, ${boundary},
+      ${error}, ${startedAt}::timestamptz, ${completedAt}::timestamptz)
+    ON CONFLICT (session_id) DO UPDATE SET
+      status = CASE WHEN s.status = 'started' AND EXCLUDED.status <> 'started' THEN EXCLUDED.status ELSE s.status END,
+      completed_at = CASE WHEN s.status = 'started' AND EXCLUDED.status <> 'started' THEN EXCLUDED.completed_at ELSE s.completed_at END,
+      grants = CASE WHEN s.status = 'started' AND EXCLUDED.status = 'complete' THEN EXCLUDED.grants ELSE s.grants END,
+      error = CASE WHEN s.status = 'started' AND EXCLUDED.status = 'failed' THEN EXCLUDED.error ELSE s.error END,
+      aid_a = coalesce(s.aid_a, EXCLUDED.aid_a),
+      aid_b = coalesce(s.aid_b, EXCLUDED.aid_b),
+      run_id = coalesce(s.run_id, EXCLUDED.run_id),
+      boundary = coalesce(s.boundary, EXCLUDED.boundary),
+      started_at = coalesce(s.started_at, EXCLUDED.started_at),
+      updated_at = now()
+    WHERE (s.status = 'started' AND EXCLUDED.status <> 'started')
+      OR (s.aid_a IS NULL AND EXCLUDED.aid_a IS NOT NULL)
+      OR (s.aid_b IS NULL AND EXCLUDED.aid_b IS NOT NULL)
+      OR (s.run_id IS NULL AND EXCLUDED.run_id IS NOT NULL)
+      OR (s.boundary IS NULL AND EXCLUDED.boundary IS NOT NULL)
+      OR (s.started_at IS NULL AND EXCLUDED.started_at IS NOT NULL)
+    RETURNING (xmax = 0) AS inserted`);
+  if (result.rows[0]?.inserted === true) tally.sessionsCreated++;
+}
+
+/** `payload.boundary` if a string of at most 32 code points; a longer one is stored as null and counted. */
+function boundaryOf(value: unknown, tally: ProjectionTally): string | null {
+  if (typeof value !== 'string') return null;
+  if (fitsIn(value, MAX_BOUNDARY)) return value;
+  tally.skipped.session++;
+  return null;
+}

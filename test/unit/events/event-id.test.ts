@@ -1,0 +1,39 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { deriveEventId, eventIdFor, isUuid, uuidFromDigest } from '../../../src/domains/events/event-id.js';
+
+describe('event ids (EVENTS.md §3)', () => {
+  it('derives a UUIDv8 from SHA-256("aitp-event:v1" 0 producer 0 JCS(entry))', () => {
+    const entry = { type: 'x', payload: { b: 2, a: 1 }, ts: 1.5 };
+    const digest = createHash('sha256').update('aitp-event:v1\u0000apikey:0123456789abcdef\u0000{"payload":{"a":1,"b":2},"ts":1.5,"type":"x"}').digest();
+    const b = Buffer.from(digest.subarray(0, 16));
+    b[6] = (b[6]! & 0x0f) | 0x80;
+    b[8] = (b[8]! & 0x3f) | 0x80;
+    const hex = b.toString('hex');
+    const expected = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    expect(deriveEventId('apikey:0123456789abcdef', entry)).toBe(expected);
+    expect(expected[14]).toBe('8');
+    expect('89ab').toContain(expected[19]);
+  });
+
+  it('is deterministic over member order and differs per producer', () => {
+    const a = deriveEventId('anonymous', { x: 1, y: [1, 'two'] });
+    expect(deriveEventId('anonymous', { y: [1, 'two'], x: 1 })).toBe(a);
+    expect(deriveEventId('apikey:0000000000000000', { x: 1, y: [1, 'two'] })).not.toBe(a);
+    expect(deriveEventId('anonymous', { x: 1, y: ['two', 1] })).not.toBe(a);
+  });
+
+  it('keeps a client UUID of any version, lower-cased; a non-UUID id is part of the content', () => {
+    expect(eventIdFor('p', { id: 'A0EEBC99-9C0B-1EF8-BB6D-6BB9BD380A11' })).toBe('a0eebc99-9c0b-1ef8-bb6d-6bb9bd380a11');
+    expect(eventIdFor('p', { id: 'abc' })).toBe(deriveEventId('p', { id: 'abc' }));
+    expect(eventIdFor('p', { id: 42 })).not.toBe(eventIdFor('p', { id: 43 }));
+    expect(isUuid('a0eebc99-9c0b-1ef8-bb6d-6bb9bd380a1')).toBe(false);
+    expect(isUuid(' a0eebc99-9c0b-1ef8-bb6d-6bb9bd380a11')).toBe(false);
+  });
+
+  it('formats version and variant bits', () => {
+    expect(uuidFromDigest('f'.repeat(40), 5)).toBe('ffffffff-ffff-5fff-bfff-ffffffffffff');
+    expect(uuidFromDigest('0'.repeat(64), 8)).toBe('00000000-0000-8000-8000-000000000000');
+    expect(uuidFromDigest('0123456789abcdef0123456789abcdef', 8)).toBe('01234567-89ab-8def-8123-456789abcdef');
+  });
+});
