@@ -1,7 +1,18 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
+import adminAudit from './domains/admin-audit/index.js';
+import registry from './domains/registry/index.js';
+import events from './domains/events/index.js';
+import retention from './domains/retention/index.js';
+import dashboard from './domains/dashboard/index.js';
 import revocation from './domains/revocation/index.js';
+import revocationEntries from './domains/revocation/entries.js';
+import sessions from './domains/sessions/index.js';
+import tcts from './domains/tcts/index.js';
+import webhooks from './domains/webhooks/index.js';
+import stream from './domains/stream/index.js';
+import trustStore from './domains/trust-store/index.js';
 import type { Clock } from './lib/clock.js';
 import accessLog from './plugins/access-log.js';
 import auth from './plugins/auth.js';
@@ -11,6 +22,7 @@ import clientIp from './plugins/client-ip.js';
 import configPlugin from './plugins/config.js';
 import cors from './plugins/cors.js';
 import db from './plugins/db.js';
+import dbMetrics from './plugins/db-metrics.js';
 import errorHandler, { handleFrameworkError } from './plugins/error-handler.js';
 import idempotency from './plugins/idempotency.js';
 import identity from './plugins/identity.js';
@@ -18,9 +30,12 @@ import jobs from './plugins/jobs.js';
 import lifecycle from './plugins/lifecycle.js';
 import metrics from './plugins/metrics.js';
 import notify from './plugins/notify.js';
+import openapi from './plugins/openapi.js';
+import rateLimit from './plugins/rate-limit.js';
 import requestId, { requestIdFor } from './plugins/request-id.js';
 import responseHeaders from './plugins/response-headers.js';
 import routeTable from './plugins/route-table.js';
+import sseHub from './plugins/sse-hub.js';
 import { handshakeRoutes } from './routes/handshake.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -42,9 +57,9 @@ const MAX_BODY_BYTES = 262_144;
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Our access-log plugin writes the one `request completed` line (OPERATIONS.md §16).
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
     genReqId: requestIdFor,
-    requestIdLogLabel: 'reqId',
     trustProxy: false,
     bodyLimit: MAX_BODY_BYTES,
     keepAliveTimeout: 72_000,
@@ -61,6 +76,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(configPlugin, { config: opts.config });
   await app.register(clock, { clock: opts.clock });
   await app.register(routeTable);
+  await app.register(openapi);
   await app.register(metrics);
   await app.register(requestId);
   await app.register(cors);
@@ -68,6 +84,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(clientIp);
   await app.register(lifecycle);
   await app.register(auth);
+  await app.register(rateLimit);
   await app.register(body);
   await app.register(errorHandler);
   await app.register(accessLog);
@@ -75,10 +92,23 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(idempotency);
   await app.register(jobs, { autoStart: opts.startJobs ?? true });
   await app.register(notify);
+  await app.register(dbMetrics);
   await app.register(identity);
   await app.register(revocation);
+  await app.register(sseHub);
+  await app.register(stream);
 
   // domains
+  await app.register(webhooks);
+  await app.register(sessions);
+  await app.register(tcts);
+  await app.register(dashboard);
+  await app.register(events);
+  await app.register(registry);
+  await app.register(adminAudit);
+  await app.register(revocationEntries);
+  await app.register(retention);
+  await app.register(trustStore);
 
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
