@@ -5,6 +5,30 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/** Every child still running, so a failed test never leaves a server behind (see stopAll). */
+const running = new Set<ChildProcessWithoutNullStreams>();
+
+/**
+ * Stops every child this file spawned that is still running (a test that failed midway):
+ * SIGTERM so an embedded Postgres is stopped too, SIGKILL after 10 s. Call it in afterAll.
+ */
+export async function stopAll(): Promise<void> {
+  await Promise.all(
+    [...running].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          child.once('exit', () => {
+            clearTimeout(force);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+  running.clear();
+}
+
 export interface ServerProcess {
   child: ChildProcessWithoutNullStreams;
   stdout: () => string;
@@ -42,7 +66,13 @@ export function spawnServer(
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 

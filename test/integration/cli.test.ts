@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEnvFile } from '../../src/config/index.js';
 import { createTestDatabase } from '../helpers/database.js';
-import { freePort, spawnServer, waitForStatus } from '../helpers/process.js';
+import { freePort, spawnServer, stopAll, waitForStatus } from '../helpers/process.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -12,7 +12,8 @@ function tempDir(): string {
   dirs.push(dir);
   return dir;
 }
-afterAll(() => {
+afterAll(async () => {
+  await stopAll();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 

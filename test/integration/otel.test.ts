@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/database.js';
-import { freePort, spawnServer, waitForStatus } from '../helpers/process.js';
+import { freePort, spawnServer, stopAll, waitForStatus } from '../helpers/process.js';
 
 interface OtlpSpan {
   traceId: string;
@@ -30,7 +30,10 @@ async function startReceiver(): Promise<{ url: string; spans: OtlpSpan[]; close:
 }
 
 const closers: Array<() => void> = [];
-afterAll(() => closers.forEach((close) => close()));
+afterAll(async () => {
+  await stopAll();
+  closers.forEach((close) => close());
+});
 
 describe('OpenTelemetry (OPERATIONS.md §17)', () => {
   it('exports HTTP and pg spans to the OTLP endpoint when OTEL_ENABLED=true; probes are not traced', async () => {

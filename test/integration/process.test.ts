@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/database.js';
-import { freePort, spawnServer, waitForStatus } from '../helpers/process.js';
+import { freePort, spawnServer, stopAll, waitForStatus } from '../helpers/process.js';
 
 const dirs: string[] = [];
 function tempDataDir(): string {
@@ -11,7 +11,8 @@ function tempDataDir(): string {
   dirs.push(dir);
   return dir;
 }
-afterAll(() => {
+afterAll(async () => {
+  await stopAll();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
