@@ -1,22 +1,13 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
+import type { EventRecord } from '../events/views.js';
 import { storedTypeNames, type StreamFilter } from './filter.js';
 
 type Executor = Pick<Database, 'execute'>;
 
 /** An audit_events row as the stream needs it. */
-export interface StreamRow {
+export interface StreamRow extends EventRecord {
   seq: number;
-  id: string;
-  type: string;
-  ts: Date;
-  aidA: string | null;
-  aidB: string | null;
-  sessionId: string | null;
-  runId: string | null;
-  grants: string[] | null;
-  payload: unknown;
-  source: string | null;
   createdAt: Date;
 }
 
