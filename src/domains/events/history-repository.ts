@@ -31,25 +31,28 @@ function conditions(filter: HistoryFilter): SQL | undefined {
   return and(...parts);
 }
 
+/** The audit_events columns of the Event view (API.md §0.5); other domains select these too. */
+export const EVENT_COLUMNS = {
+  id: auditEvents.id,
+  type: auditEvents.type,
+  ts: auditEvents.ts,
+  aidA: auditEvents.aidA,
+  aidB: auditEvents.aidB,
+  sessionId: auditEvents.sessionId,
+  runId: auditEvents.runId,
+  grants: auditEvents.grants,
+  payload: auditEvents.payload,
+  source: auditEvents.source,
+  createdAt: auditEvents.createdAt,
+};
+
 /**
  * One page of events, newest first: `ts` desc, `seq` desc (API.md §3.2), served by
  * audit_events_ts_idx (ts, seq) and the per-filter indexes. Fetches `limit + 1` for `hasMore`.
  */
 export async function listHistory(db: Reader, filter: HistoryFilter, page: Page): Promise<StoredEventRow[]> {
   const rows = await db
-    .select({
-      id: auditEvents.id,
-      type: auditEvents.type,
-      ts: auditEvents.ts,
-      aidA: auditEvents.aidA,
-      aidB: auditEvents.aidB,
-      sessionId: auditEvents.sessionId,
-      runId: auditEvents.runId,
-      grants: auditEvents.grants,
-      payload: auditEvents.payload,
-      source: auditEvents.source,
-      createdAt: auditEvents.createdAt,
-    })
+    .select(EVENT_COLUMNS)
     .from(auditEvents)
     .where(conditions(filter))
     .orderBy(desc(auditEvents.ts), desc(auditEvents.seq))

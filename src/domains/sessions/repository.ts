@@ -2,26 +2,13 @@ import { and, asc, desc, eq, gte, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { auditEvents, handshakeSessions } from '../../db/schema/index.js';
 import type { Page } from '../../lib/pagination.js';
+import { EVENT_COLUMNS } from '../events/history-repository.js';
 import type { EventRecord } from '../events/views.js';
 import type { SessionRow } from './views.js';
 
 type Reader = Pick<Database, 'select'>;
 
 export type EventRow = EventRecord & { createdAt: Date };
-
-const EVENT_COLUMNS = {
-  id: auditEvents.id,
-  type: auditEvents.type,
-  ts: auditEvents.ts,
-  aidA: auditEvents.aidA,
-  aidB: auditEvents.aidB,
-  sessionId: auditEvents.sessionId,
-  runId: auditEvents.runId,
-  grants: auditEvents.grants,
-  payload: auditEvents.payload,
-  source: auditEvents.source,
-  createdAt: auditEvents.createdAt,
-};
 
 export interface SessionFilter {
   status?: SessionRow['status'];
