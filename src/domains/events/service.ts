@@ -10,7 +10,7 @@ import { listHistory, type HistoryFilter } from './history-repository.js';
 import type { EventMetrics } from './metrics.js';
 import { normalizeBatch } from './normalize.js';
 import type { HistoryQuery, IngestResult } from './schemas.js';
-import { normalizedType, type NewEvent, type StoredEvent } from './types.js';
+import { withAliases, type NewEvent, type StoredEvent } from './types.js';
 import { toEventView } from './views.js';
 
 /** persistEvents bound to the logger and metrics; `committed()` applies the counts after commit. */
@@ -70,18 +70,6 @@ export function historyFilter(query: HistoryQuery): HistoryFilter {
     since: bound(query.since, 'since'),
     until: bound(query.until, 'until'),
   };
-}
-
-/** Either spelling of `handshake.complete(d)` matches both (EVENTS.md §1.3). */
-export function withAliases(types: readonly string[]): string[] {
-  const all = new Set(types);
-  for (const type of types) {
-    if (normalizedType(type) === 'handshake.complete') {
-      all.add('handshake.complete');
-      all.add('handshake.completed');
-    }
-  }
-  return [...all];
 }
 
 function bound(value: string | undefined, field: 'since' | 'until'): Date | undefined {

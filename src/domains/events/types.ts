@@ -24,3 +24,16 @@ export interface StoredEvent extends NewEvent {
 export function normalizedType(type: string): string {
   return type === 'handshake.completed' ? 'handshake.complete' : type;
 }
+
+/** The stored type names a type filter matches: either spelling of `handshake.complete(d)` matches both. */
+export function withAliases(types: Iterable<string>): string[] {
+  const all = new Set<string>();
+  for (const type of types) {
+    all.add(type);
+    if (normalizedType(type) === 'handshake.complete') {
+      all.add('handshake.complete');
+      all.add('handshake.completed');
+    }
+  }
+  return [...all];
+}

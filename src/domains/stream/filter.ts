@@ -25,13 +25,3 @@ export function matches(filter: StreamFilter, event: Matchable): boolean {
   if (filter.sessionId !== undefined && event.sessionId !== filter.sessionId) return false;
   return true;
 }
-
-/** The stored type names a normalized type set stands for (`handshake.complete` → both spellings). */
-export function storedTypeNames(types: ReadonlySet<string>): string[] {
-  const names = new Set<string>();
-  for (const type of types) {
-    names.add(type);
-    if (type === 'handshake.complete') names.add('handshake.completed');
-  }
-  return [...names];
-}

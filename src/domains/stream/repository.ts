@@ -1,7 +1,8 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import type { EventRecord } from '../events/views.js';
-import { storedTypeNames, type StreamFilter } from './filter.js';
+import { withAliases } from '../events/types.js';
+import type { StreamFilter } from './filter.js';
 
 type Executor = Pick<Database, 'execute'>;
 
@@ -48,7 +49,7 @@ function toRow(r: RawRow): StreamRow {
 /** The filter as SQL (EVENTS.md §6.2 step 4: applied in SQL, before the backlog cut). */
 function where(filter: StreamFilter): SQL {
   const parts: SQL[] = [sql`true`];
-  if (filter.types !== undefined) parts.push(sql`type = ANY(${sql.param(storedTypeNames(filter.types))}::varchar[])`);
+  if (filter.types !== undefined) parts.push(sql`type = ANY(${sql.param(withAliases(filter.types))}::varchar[])`);
   if (filter.aid !== undefined) parts.push(sql`(aid_a = ${filter.aid} OR aid_b = ${filter.aid})`);
   if (filter.runId !== undefined) parts.push(sql`run_id = ${filter.runId}`);
   if (filter.sessionId !== undefined) parts.push(sql`session_id = ${filter.sessionId}`);
