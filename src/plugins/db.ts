@@ -34,6 +34,14 @@ export default fp(
     });
     // An idle client's error (server restart, network cut) must never crash the process (§16).
     pool.on('error', (err) => app.log.error({ err }, 'db pool error'));
+    // The pool listens only to idle clients: a checked-out client whose backend dies between two
+    // queries (terminated, database restarted) emits 'error' with no listener, which would crash
+    // the process. Its next query then fails (DB_UNAVAILABLE) and the pool discards it on release.
+    pool.on('connect', (client) =>
+      client.on('error', (err) => {
+        if (client.listenerCount('error') === 1) app.log.error({ err }, 'db pool error');
+      }),
+    );
     app.decorate('pool', pool);
     app.decorate('db', createDatabase(pool));
     app.decorate('pingDb', () => pingDatabase(pool, PROBE_TIMEOUT_MS));
