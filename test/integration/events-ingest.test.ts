@@ -319,6 +319,20 @@ describe('GET /api/events/history', () => {
 
   it('filters by aid (either side), session and run, snake_case winning', async () => {
     expect((await history(`aid=${encodeURIComponent(aid)}`)).body.count).toBe(2);
+    const self = unique('aid:pubkey:self');
+    await ingest([
+      { type: 'self.1', aid_a: self, aid_b: self, ts: 1716638401 },
+      { type: 'self.2', aid_b: self, ts: 1716638403 },
+      { type: 'self.3', aid_a: self, ts: 1716638402 },
+      { type: 'self.4', aid_a: self, ts: 1716638403 },
+    ]);
+    const both = await history(`aid=${encodeURIComponent(self)}`);
+    expect(both.body.events.map((e) => e.type)).toEqual(['self.4', 'self.2', 'self.3', 'self.1']);
+    const paged = await history(`aid=${encodeURIComponent(self)}&limit=2&offset=1`);
+    expect(paged.body.events.map((e) => e.type)).toEqual(['self.2', 'self.3']);
+    expect(paged.body.hasMore).toBe(true);
+    const filtered = await history(`aid=${encodeURIComponent(self)}&type=self.1,self.2&until=2024-05-25T12:00:02Z`);
+    expect(filtered.body.events.map((e) => e.type)).toEqual(['self.1']);
     expect((await history(`session_id=${run}-s1`)).body.count).toBe(2);
     expect((await history(`sessionId=${run}-s2`)).body.count).toBe(1);
     expect((await history(`session_id=${run}-s2&sessionId=${run}-s1`)).body.count).toBe(1);

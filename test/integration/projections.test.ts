@@ -125,6 +125,25 @@ describe('session projection (EVENTS.md §4.2)', () => {
     expect((await metric('aitp_control_plane_projection_skipped_total{projection="session"}')) - skippedBefore).toBe(1);
   });
 
+  it('applies a mixed batch as if event by event: interleaved sessions, first terminal wins', async () => {
+    const [s1, s2, s3] = [unique('s'), unique('s'), unique('s')];
+    const before = await metric('aitp_control_plane_sessions_total');
+    await ingest([
+      { type: 'handshake.started', session_id: s1, ts: 1716638400 },
+      { type: 'handshake.started', session_id: s2, ts: 1716638400 },
+      { type: 'handshake.completed', session_id: s1, grants: ['a'], ts: 1716638401 },
+      { type: 'handshake.failed', session_id: s2, ts: 1716638402, payload: { error: 'no' } },
+      { type: 'handshake.complete', session_id: s2, grants: ['b'], ts: 1716638403 },
+      { type: 'handshake.failed', session_id: s1, ts: 1716638404 },
+      { type: 'handshake.failed', session_id: s3, ts: 1716638405 },
+      { type: 'handshake.started', session_id: s3, aid_a: aid('s3'), ts: 1716638399 },
+    ]);
+    expect(await session(s1)).toMatchObject({ status: 'complete', grants: ['a'], completed_at: new Date(1716638401_000) });
+    expect(await session(s2)).toMatchObject({ status: 'failed', error: 'no', grants: [], completed_at: new Date(1716638402_000) });
+    expect(await session(s3)).toMatchObject({ status: 'failed', aid_a: aid('s3'), started_at: new Date(1716638399_000) });
+    expect((await metric('aitp_control_plane_sessions_total')) - before).toBe(3);
+  });
+
   it('ignores events without a session id', async () => {
     const before = await metric('aitp_control_plane_sessions_total');
     await ingest([{ type: 'handshake.started', ts: 1716638400 }]);
@@ -158,6 +177,17 @@ describe('TCT projection (EVENTS.md §4.3)', () => {
     });
     expect(await tct(b)).toMatchObject({ issuer_aid: aid('i2'), subject_aid: aid('s2'), audience_aid: aid('s2'), binding_cnf: 'raw-cnf', issued_at: new Date(1716638400_000), expires_at: null, grants: [] });
     expect(await tct(c.toLowerCase())).toMatchObject({ issuer_aid: aid('i3'), binding_cnf: null, issued_at: new Date(1716638500_000) });
+  });
+
+  it('keeps the first of a jti reported twice in a batch, and sees a TCT issued earlier in the batch', async () => {
+    const jti = randomUUID();
+    await ingest([
+      { type: 'tct.issued', payload: { tct: { jti, iss: aid('first'), sub: aid('s') } } },
+      { type: 'handshake.completed', payload: { tct: { jti, iss: aid('second'), sub: aid('s') } } },
+      { type: 'tct.revoked', ts: 1716638400, payload: { jti } },
+      { type: 'tct.issued', payload: { tct: { jti, iss: aid('third'), sub: aid('s') } } },
+    ]);
+    expect(await tct(jti)).toMatchObject({ issuer_aid: aid('first'), revoked: true, revoked_at: new Date(1716638400_000) });
   });
 
   it('inserts a TCT already on the revocation list as revoked, at the entry time', async () => {

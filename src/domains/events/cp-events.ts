@@ -3,7 +3,8 @@ import type { NewEvent } from './types.js';
 
 /**
  * A CP-emitted event (EVENTS.md §5.1): source and producer `cp`, a random UUIDv4, no session,
- * run or grants. Persist it with persistEvents() in the transaction of the change it reports.
+ * run or grants. Persist it with app.eventPipeline.persist() in the transaction of the change it
+ * reports, and call committed() after commit.
  */
 export function cpEvent(input: { type: string; ts: Date; aidA: string | null; payload: Record<string, unknown> }): NewEvent {
   return {

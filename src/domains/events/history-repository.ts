@@ -1,10 +1,10 @@
-import { and, desc, eq, gte, inArray, lte, or, type SQL } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { auditEvents } from '../../db/schema/index.js';
 import type { Page } from '../../lib/pagination.js';
 import type { EventRecord } from './views.js';
 
-type Reader = Pick<Database, 'select'>;
+type Executor = Pick<Database, 'execute'>;
 
 export interface HistoryFilter {
   /** Already alias-expanded (both `handshake.complete` spellings when either is asked for). */
@@ -20,18 +20,7 @@ export interface HistoryFilter {
 
 export type StoredEventRow = EventRecord & { createdAt: Date };
 
-function conditions(filter: HistoryFilter): SQL | undefined {
-  const parts: Array<SQL | undefined> = [];
-  if (filter.types !== undefined) parts.push(inArray(auditEvents.type, filter.types));
-  if (filter.aid !== undefined) parts.push(or(eq(auditEvents.aidA, filter.aid), eq(auditEvents.aidB, filter.aid)));
-  if (filter.sessionId !== undefined) parts.push(eq(auditEvents.sessionId, filter.sessionId));
-  if (filter.runId !== undefined) parts.push(eq(auditEvents.runId, filter.runId));
-  if (filter.since !== undefined) parts.push(gte(auditEvents.ts, filter.since));
-  if (filter.until !== undefined) parts.push(lte(auditEvents.ts, filter.until));
-  return and(...parts);
-}
-
-/** The audit_events columns of the Event view (API.md §0.5); other domains select these too. */
+/** The columns of the Event view as a drizzle select map (session detail, replay, export). */
 export const EVENT_COLUMNS = {
   id: auditEvents.id,
   type: auditEvents.type,
@@ -46,17 +35,77 @@ export const EVENT_COLUMNS = {
   createdAt: auditEvents.createdAt,
 };
 
+interface RawRow {
+  id: string;
+  type: string;
+  ts: string;
+  aid_a: string | null;
+  aid_b: string | null;
+  session_id: string | null;
+  run_id: string | null;
+  grants: string[] | null;
+  payload: unknown;
+  source: string | null;
+  created_at: string;
+}
+
+const COLUMNS = sql.raw('id, type, ts, aid_a, aid_b, session_id, run_id, grants, payload, source, created_at, seq');
+const NEWEST_FIRST = sql.raw('ORDER BY ts DESC, seq DESC');
+
+/** Every filter but `aid`, ANDed, each a plain column predicate the indexes serve. */
+function predicates(filter: HistoryFilter): SQL[] {
+  const parts: SQL[] = [];
+  if (filter.types !== undefined) parts.push(sql`type = ANY(${sql.param(filter.types)}::varchar[])`);
+  if (filter.sessionId !== undefined) parts.push(sql`session_id = ${filter.sessionId}`);
+  if (filter.runId !== undefined) parts.push(sql`run_id = ${filter.runId}`);
+  if (filter.since !== undefined) parts.push(sql`ts >= ${filter.since.toISOString()}::timestamptz`);
+  if (filter.until !== undefined) parts.push(sql`ts <= ${filter.until.toISOString()}::timestamptz`);
+  return parts;
+}
+
+const where = (parts: SQL[]): SQL => (parts.length === 0 ? sql`` : sql`WHERE ${sql.join(parts, sql` AND `)}`);
+
 /**
- * One page of events, newest first: `ts` desc, `seq` desc (API.md §3.2), served by
- * audit_events_ts_idx (ts, seq) and the per-filter indexes. Fetches `limit + 1` for `hasMore`.
+ * One page of events, newest first: `ts` desc, `seq` desc (API.md §3.2). Fetches `limit + 1`
+ * for `hasMore`. Without `aid` the page walks audit_events_ts_idx (ts, seq) backwards. With
+ * `aid`, `aid_a = v OR aid_b = v` would make Postgres collect and sort every event of that agent;
+ * instead each side walks its own (aid_x, ts) index newest first, at most offset + limit + 1 rows
+ * each, and the two ordered runs are merged (a row with aid_a = aid_b = v comes from the first).
  */
-export async function listHistory(db: Reader, filter: HistoryFilter, page: Page): Promise<StoredEventRow[]> {
-  const rows = await db
-    .select(EVENT_COLUMNS)
-    .from(auditEvents)
-    .where(conditions(filter))
-    .orderBy(desc(auditEvents.ts), desc(auditEvents.seq))
-    .limit(page.limit + 1)
-    .offset(page.offset);
-  return rows;
+export async function listHistory(db: Executor, filter: HistoryFilter, page: Page): Promise<StoredEventRow[]> {
+  const rest = predicates(filter);
+  const window = sql`LIMIT ${page.limit + 1} OFFSET ${page.offset}`;
+  let query: SQL;
+  if (filter.aid === undefined) {
+    query = sql`SELECT ${COLUMNS} FROM audit_events ${where(rest)} ${NEWEST_FIRST} ${window}`;
+  } else {
+    const reach = page.offset + page.limit + 1;
+    const asA = where([sql`aid_a = ${filter.aid}`, ...rest]);
+    const asB = where([sql`aid_b = ${filter.aid}`, sql`aid_a IS DISTINCT FROM ${filter.aid}`, ...rest]);
+    query = sql`
+      SELECT ${COLUMNS} FROM (
+        (SELECT ${COLUMNS} FROM audit_events ${asA} ${NEWEST_FIRST} LIMIT ${reach})
+        UNION ALL
+        (SELECT ${COLUMNS} FROM audit_events ${asB} ${NEWEST_FIRST} LIMIT ${reach})
+      ) AS by_aid ${NEWEST_FIRST} ${window}`;
+  }
+  const result = await db.execute<RawRow & Record<string, unknown>>(query);
+  return result.rows.map(toRecord);
+}
+
+/** The driver hands timestamptz over as Postgres text; jsonb arrives parsed. */
+function toRecord(row: RawRow): StoredEventRow {
+  return {
+    id: row.id,
+    type: row.type,
+    ts: new Date(row.ts),
+    aidA: row.aid_a,
+    aidB: row.aid_b,
+    sessionId: row.session_id,
+    runId: row.run_id,
+    grants: row.grants,
+    payload: row.payload,
+    source: row.source,
+    createdAt: new Date(row.created_at),
+  };
 }

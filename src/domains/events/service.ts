@@ -19,7 +19,7 @@ export interface EventPipeline {
 }
 
 export interface EventsServiceDeps {
-  db: Pick<Database, 'transaction' | 'select'>;
+  db: Pick<Database, 'transaction' | 'execute'>;
   clock: Clock;
   pipeline: EventPipeline;
   metrics: EventMetrics;

@@ -4,57 +4,48 @@ import { isRetryableTxError } from '../../db/retry.js';
 import { normalizedType, type StoredEvent } from '../events/types.js';
 import { projectDelegation } from './delegations.js';
 import { projectRevocation } from './revocation.js';
-import { projectSession } from './sessions.js';
+import { projectSessions } from './sessions.js';
 import { createTally, mergeTally, type Executor, type ProjectionDeps, type ProjectionName, type ProjectionTally } from './tally.js';
 import { projectTcts } from './tcts.js';
 
 export { createTally, PROJECTIONS, type ProjectionDeps, type ProjectionLogger, type ProjectionName, type ProjectionTally } from './tally.js';
 
-type Projector = (tx: Executor, event: StoredEvent, type: string, tally: ProjectionTally) => Promise<void>;
-
-const session: [ProjectionName, Projector] = ['session', projectSession];
-const tct: [ProjectionName, Projector] = ['tct', (tx, event, _type, tally) => projectTcts(tx, event, tally)];
-const delegation: [ProjectionName, Projector] = ['delegation', (tx, event, _type, tally) => projectDelegation(tx, event, tally)];
-const revocation: [ProjectionName, Projector] = ['revocation', (tx, event, _type, tally) => projectRevocation(tx, event, tally)];
-
 /** What each interpreted type feeds (EVENTS.md §1.2), keyed by the alias-normalized type. */
-const PROJECTORS: ReadonlyMap<string, ReadonlyArray<[ProjectionName, Projector]>> = new Map([
-  ['handshake.started', [session]],
-  ['handshake.complete', [session, tct]],
-  ['handshake.failed', [session]],
-  ['tct.issued', [tct]],
-  ['delegation.issued', [delegation]],
-  ['tct.revoked', [revocation]],
-  ['delegation.revoked', [revocation]],
+const PROJECTIONS_OF: ReadonlyMap<string, readonly ProjectionName[]> = new Map<string, ProjectionName[]>([
+  ['handshake.started', ['session']],
+  ['handshake.complete', ['session', 'tct']],
+  ['handshake.failed', ['session']],
+  ['tct.issued', ['tct']],
+  ['delegation.issued', ['delegation']],
+  ['tct.revoked', ['revocation']],
+  ['delegation.revoked', ['revocation']],
 ]);
 
 interface Step {
   event: StoredEvent;
   type: string;
   name: ProjectionName;
-  run: Projector;
 }
 
 /**
  * Projections for newly stored events, in batch order, inside the caller's transaction
  * (EVENTS.md §4.1). Each (event, projection) is isolated by a savepoint: a DB error is logged
  * (`projection failed`), counted, and rolled back while the batch still commits. Events no
- * projection interprets cost nothing. Fast path: the whole batch runs under one savepoint; only
- * if something fails is it rolled back and replayed step by step, each step under its own.
+ * projection interprets cost nothing. Fast path: the whole batch runs under one savepoint with
+ * the steps grouped into few statements; only if something fails is it rolled back and replayed
+ * step by step, each step under its own savepoint.
  */
 export async function projectEvents(tx: Executor, stored: readonly StoredEvent[], deps: ProjectionDeps = {}): Promise<void> {
   const steps: Step[] = [];
   for (const event of stored) {
     const type = normalizedType(event.type);
-    for (const [name, run] of PROJECTORS.get(type) ?? []) steps.push({ event, type, name, run });
+    for (const name of PROJECTIONS_OF.get(type) ?? []) steps.push({ event, type, name });
   }
   if (steps.length === 0) return;
   const tally = deps.tally ?? createTally();
   const attempt = createTally();
   try {
-    await inSavepoint(tx, async () => {
-      for (const step of steps) await step.run(tx, step.event, step.type, attempt);
-    });
+    await inSavepoint(tx, () => runSteps(tx, steps, attempt));
     mergeTally(tally, attempt);
     return;
   } catch (err) {
@@ -64,10 +55,53 @@ export async function projectEvents(tx: Executor, stored: readonly StoredEvent[]
   for (const step of steps) await runIsolated(tx, step, tally, deps);
 }
 
+/**
+ * Runs steps with the outcome of running them one by one in order, in fewer statements.
+ * Sessions touch only handshake_sessions, so they form their own sequence, cut into groups of
+ * pairwise distinct session ids (one upsert each). TCT, delegation and revocation steps depend
+ * on each other (a revocation must see the TCT issued before it), so they keep their order;
+ * consecutive TCT steps share one INSERT.
+ */
+async function runSteps(tx: Executor, steps: readonly Step[], tally: ProjectionTally): Promise<void> {
+  for (const group of distinctSessionGroups(steps.filter((s) => s.name === 'session'))) await projectSessions(tx, group, tally);
+  const ordered = steps.filter((s) => s.name !== 'session');
+  for (let i = 0; i < ordered.length; ) {
+    const step = ordered[i]!;
+    if (step.name === 'tct') {
+      let end = i;
+      while (end < ordered.length && ordered[end]!.name === 'tct') end++;
+      await projectTcts(tx, ordered.slice(i, end).map((s) => s.event), tally);
+      i = end;
+      continue;
+    }
+    if (step.name === 'delegation') await projectDelegation(tx, step.event, tally);
+    else await projectRevocation(tx, step.event, tally);
+    i++;
+  }
+}
+
+/** Consecutive runs in which no session id repeats (an upsert may touch a row only once). */
+function distinctSessionGroups(steps: readonly Step[]): Step[][] {
+  const groups: Step[][] = [];
+  let current: Step[] = [];
+  let ids = new Set<string | null>();
+  for (const step of steps) {
+    if (ids.has(step.event.sessionId)) {
+      groups.push(current);
+      current = [];
+      ids = new Set();
+    }
+    ids.add(step.event.sessionId);
+    current.push(step);
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
 async function runIsolated(tx: Executor, step: Step, tally: ProjectionTally, deps: ProjectionDeps): Promise<void> {
   const attempt = createTally();
   try {
-    await inSavepoint(tx, () => step.run(tx, step.event, step.type, attempt));
+    await inSavepoint(tx, () => runSteps(tx, [step], attempt));
     mergeTally(tally, attempt);
   } catch (err) {
     if (mustAbort(err)) throw err;

@@ -72,14 +72,23 @@ export function tctRowOf(item: unknown, event: StoredEvent, tally: ProjectionTal
 
 /**
  * TCT projection for `tct.issued` and `handshake.complete(d)` (EVENTS.md §4.3): every usable item
- * in one INSERT; a jti already on the revocation list is inserted revoked with that entry's time.
+ * of these events, in order, in one INSERT (a jti repeated among them keeps its first item, as
+ * one-by-one inserts would); a jti already on the revocation list is inserted revoked with that
+ * entry's time.
  */
-export async function projectTcts(tx: Executor, event: StoredEvent, tally: ProjectionTally): Promise<void> {
+export async function projectTcts(tx: Executor, events: readonly StoredEvent[], tally: ProjectionTally): Promise<void> {
   const rows: TctRow[] = [];
-  for (const item of itemsOf(asObject(event.payload))) {
-    const row = tctRowOf(item, event, tally);
-    if (row) rows.push(row);
-    else tally.skipped.tct++;
+  const seen = new Set<string>();
+  for (const event of events) {
+    for (const item of itemsOf(asObject(event.payload))) {
+      const row = tctRowOf(item, event, tally);
+      if (!row) {
+        tally.skipped.tct++;
+      } else if (!seen.has(row.jti)) {
+        seen.add(row.jti);
+        rows.push(row);
+      }
+    }
   }
   if (rows.length === 0) return;
   const col = <T>(pick: (row: TctRow) => T) => sql.param(rows.map(pick));
