@@ -39,35 +39,46 @@ export function parseJsonBody(text: string): unknown {
   return value;
 }
 
+/** A value still to check; the pointer is rebuilt from `parent` only when a check fails. */
+interface Pending {
+  value: unknown;
+  depth: number;
+  parent: Pending | undefined;
+  key: string | number;
+}
+
+function pointerOf(entry: Pending): string {
+  const tokens: string[] = [];
+  for (let e: Pending | undefined = entry; e?.parent !== undefined; e = e.parent) tokens.push(escapePointer(String(e.key)));
+  return tokens.length === 0 ? '' : `/${tokens.reverse().join('/')}`;
+}
+
 export function assertSafeJson(root: unknown): void {
-  const stack: Array<{ value: unknown; depth: number; path: string }> = [{ value: root, depth: 0, path: '' }];
+  const stack: Pending[] = [{ value: root, depth: 0, parent: undefined, key: '' }];
   while (stack.length > 0) {
-    const { value, depth, path } = stack.pop()!;
+    const entry = stack.pop()!;
+    const { value, depth } = entry;
     if (typeof value === 'string') {
-      if (stringProblem(value)) throw bodyInvalid(`string ${stringProblem(value)}`, path);
+      if (FORBIDDEN_CHARS.test(value)) throw bodyInvalid(`string ${stringProblem(value)}`, pointerOf(entry));
     } else if (typeof value === 'number') {
-      if (!Number.isFinite(value)) throw bodyInvalid('number is not a finite double', path);
+      if (!Number.isFinite(value)) throw bodyInvalid('number is not a finite double', pointerOf(entry));
     } else if (value !== null && typeof value === 'object') {
-      if (depth >= MAX_JSON_DEPTH) throw bodyInvalid(`JSON nests deeper than ${MAX_JSON_DEPTH}`, path);
-      pushChildren(stack, value, depth, path);
+      if (depth >= MAX_JSON_DEPTH) throw bodyInvalid(`JSON nests deeper than ${MAX_JSON_DEPTH}`, pointerOf(entry));
+      pushChildren(stack, entry, value);
     }
   }
 }
 
-function pushChildren(
-  stack: Array<{ value: unknown; depth: number; path: string }>,
-  value: object,
-  depth: number,
-  path: string,
-): void {
+function pushChildren(stack: Pending[], parent: Pending, value: object): void {
+  const depth = parent.depth + 1;
   if (Array.isArray(value)) {
-    for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], depth: depth + 1, path: `${path}/${i}` });
+    for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], depth, parent, key: i });
     return;
   }
-  for (const [key, child] of Object.entries(value)) {
-    const childPath = `${path}/${escapePointer(key)}`;
-    if (stringProblem(key)) throw bodyInvalid(`member name ${stringProblem(key)}`, childPath);
-    stack.push({ value: child, depth: depth + 1, path: childPath });
+  for (const key of Object.keys(value)) {
+    const child: Pending = { value: (value as Record<string, unknown>)[key], depth, parent, key };
+    if (FORBIDDEN_CHARS.test(key)) throw bodyInvalid(`member name ${stringProblem(key)}`, pointerOf(child));
+    stack.push(child);
   }
 }
 
