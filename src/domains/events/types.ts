@@ -1,14 +1,8 @@
+import type { EventRecord } from './views.js';
+
 /** An event ready to store (EVENTS.md §1.1), after ingest normalization or CP emission. */
-export interface NewEvent {
-  id: string;
-  type: string;
-  ts: Date;
-  aidA: string | null;
-  aidB: string | null;
-  sessionId: string | null;
-  runId: string | null;
-  grants: string[] | null;
-  payload: unknown;
+export interface NewEvent extends EventRecord {
+  /** Always set by the app (DATA-MODEL.md audit_events.source). */
   source: string;
   /** `apikey:<16 hex>`, `anonymous` or `cp`; never in API JSON. */
   producer: string;
