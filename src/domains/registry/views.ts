@@ -9,8 +9,12 @@ export function manifestUrlOf(aid: string): string {
 
 /** `<protocol>//<host>/.well-known/aitp-manifest` of the handshake endpoint, null if unparseable. */
 export function agentManifestHintOf(handshakeEndpoint: string): string | null {
-  if (!URL.canParse(handshakeEndpoint)) return null;
-  const url = new URL(handshakeEndpoint);
+  let url: URL;
+  try {
+    url = new URL(handshakeEndpoint); // one parse per row: discovery builds up to 1000 of these
+  } catch {
+    return null;
+  }
   return `${url.protocol}//${url.host}/.well-known/aitp-manifest`;
 }
 
