@@ -5,25 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fingerprintOf } from '../../src/plugins/auth.js';
 import { deriveEventId } from '../../src/domains/events/event-id.js';
 import { AUTH, TEST_API_KEY, buildTestApp } from '../helpers/app.js';
+import type { EventView } from '../../src/domains/events/views.js';
 
 const OTHER_KEY = 'second-api-key-0123456789abcdef';
 const OTHER_AUTH = { authorization: `Bearer ${OTHER_KEY}` } as const;
 /** Ingest time of every event without a usable `ts`: the test clock is frozen. */
 const NOW = Date.parse('2026-05-25T12:00:00.000Z');
-
-interface EventView {
-  id: string;
-  type: string;
-  ts: string;
-  aidA: string | null;
-  aidB: string | null;
-  sessionId: string | null;
-  runId: string | null;
-  grants: string[] | null;
-  payload: unknown;
-  source: string | null;
-  createdAt: string;
-}
 
 let app: FastifyInstance;
 beforeAll(async () => {

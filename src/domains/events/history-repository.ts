@@ -2,6 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { auditEvents } from '../../db/schema/index.js';
 import type { Page } from '../../lib/pagination.js';
+import { EVENT_ROW_COLUMNS, toEventRow, type RawEventRow } from './event-rows.js';
 import type { EventRecord } from './views.js';
 
 type Executor = Pick<Database, 'execute'>;
@@ -35,21 +36,7 @@ export const EVENT_COLUMNS = {
   createdAt: auditEvents.createdAt,
 };
 
-interface RawRow {
-  id: string;
-  type: string;
-  ts: string;
-  aid_a: string | null;
-  aid_b: string | null;
-  session_id: string | null;
-  run_id: string | null;
-  grants: string[] | null;
-  payload: unknown;
-  source: string | null;
-  created_at: string;
-}
-
-const COLUMNS = sql.raw('id, type, ts, aid_a, aid_b, session_id, run_id, grants, payload, source, created_at, seq');
+const COLUMNS = EVENT_ROW_COLUMNS;
 const NEWEST_FIRST = sql.raw('ORDER BY ts DESC, seq DESC');
 
 /** Every filter but `aid`, ANDed, each a plain column predicate the indexes serve. */
@@ -89,23 +76,6 @@ export async function listHistory(db: Executor, filter: HistoryFilter, page: Pag
         (SELECT ${COLUMNS} FROM audit_events ${asB} ${NEWEST_FIRST} LIMIT ${reach})
       ) AS by_aid ${NEWEST_FIRST} ${window}`;
   }
-  const result = await db.execute<RawRow & Record<string, unknown>>(query);
-  return result.rows.map(toRecord);
-}
-
-/** The driver hands timestamptz over as Postgres text; jsonb arrives parsed. */
-function toRecord(row: RawRow): StoredEventRow {
-  return {
-    id: row.id,
-    type: row.type,
-    ts: new Date(row.ts),
-    aidA: row.aid_a,
-    aidB: row.aid_b,
-    sessionId: row.session_id,
-    runId: row.run_id,
-    grants: row.grants,
-    payload: row.payload,
-    source: row.source,
-    createdAt: new Date(row.created_at),
-  };
+  const result = await db.execute<RawEventRow & Record<string, unknown>>(query);
+  return result.rows.map(toEventRow);
 }

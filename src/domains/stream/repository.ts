@@ -1,50 +1,15 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import type { EventRecord } from '../events/views.js';
+import { EVENT_ROW_COLUMNS, toEventRow, type EventRow, type RawEventRow } from '../events/event-rows.js';
 import { withAliases } from '../events/types.js';
 import type { StreamFilter } from './filter.js';
 
 type Executor = Pick<Database, 'execute'>;
 
 /** An audit_events row as the stream needs it. */
-export interface StreamRow extends EventRecord {
-  seq: number;
-  createdAt: Date;
-}
+export type StreamRow = EventRow;
 
-const COLUMNS = sql`seq, id, type, ts, aid_a, aid_b, session_id, run_id, grants, payload, source, created_at`;
-
-type RawRow = {
-  seq: string | number;
-  id: string;
-  type: string;
-  ts: Date | string;
-  aid_a: string | null;
-  aid_b: string | null;
-  session_id: string | null;
-  run_id: string | null;
-  grants: string[] | null;
-  payload: unknown;
-  source: string | null;
-  created_at: Date | string;
-};
-
-function toRow(r: RawRow): StreamRow {
-  return {
-    seq: Number(r.seq),
-    id: r.id,
-    type: r.type,
-    ts: new Date(r.ts),
-    aidA: r.aid_a,
-    aidB: r.aid_b,
-    sessionId: r.session_id,
-    runId: r.run_id,
-    grants: r.grants,
-    payload: r.payload,
-    source: r.source,
-    createdAt: new Date(r.created_at),
-  };
-}
+const COLUMNS = EVENT_ROW_COLUMNS;
 
 /** The filter as SQL (EVENTS.md §6.2 step 4: applied in SQL, before the backlog cut). */
 function where(filter: StreamFilter): SQL {
@@ -58,23 +23,23 @@ function where(filter: StreamFilter): SQL {
 
 /** The rows a notification announced, in seq order (one query per notification, shared by all streams). */
 export async function rowsBySeq(db: Executor, seqs: readonly number[]): Promise<StreamRow[]> {
-  const result = await db.execute<RawRow>(sql`SELECT ${COLUMNS} FROM audit_events WHERE seq = ANY(${sql.param([...seqs])}::bigint[]) ORDER BY seq`);
-  return result.rows.map(toRow);
+  const result = await db.execute<RawEventRow & Record<string, unknown>>(sql`SELECT ${COLUMNS} FROM audit_events WHERE seq = ANY(${sql.param([...seqs])}::bigint[]) ORDER BY seq`);
+  return result.rows.map(toEventRow);
 }
 
 /** The newest `limit` matching rows, oldest first. */
 export async function newestRows(db: Executor, filter: StreamFilter, limit: number): Promise<StreamRow[]> {
   if (limit === 0) return [];
-  const result = await db.execute<RawRow>(sql`SELECT ${COLUMNS} FROM audit_events WHERE ${where(filter)} ORDER BY seq DESC LIMIT ${limit}`);
-  return result.rows.map(toRow).reverse();
+  const result = await db.execute<RawEventRow & Record<string, unknown>>(sql`SELECT ${COLUMNS} FROM audit_events WHERE ${where(filter)} ORDER BY seq DESC LIMIT ${limit}`);
+  return result.rows.map(toEventRow).reverse();
 }
 
 /** Matching rows after `afterSeq`, oldest first, at most `limit`. */
 export async function rowsAfter(db: Executor, filter: StreamFilter, afterSeq: number, limit: number): Promise<StreamRow[]> {
-  const result = await db.execute<RawRow>(
+  const result = await db.execute<RawEventRow & Record<string, unknown>>(
     sql`SELECT ${COLUMNS} FROM audit_events WHERE seq > ${afterSeq} AND ${where(filter)} ORDER BY seq LIMIT ${limit}`,
   );
-  return result.rows.map(toRow);
+  return result.rows.map(toEventRow);
 }
 
 /** seq of a stored event id, for Last-Event-ID resume. */
