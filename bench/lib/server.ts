@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,11 +17,11 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-async function waitHealthy(base: string, timeoutMs: number): Promise<void> {
+async function waitHealthy(url: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      if ((await fetch(`${base}/api/health`)).ok) return;
+      if ((await fetch(url)).ok) return;
     } catch {
       // not up yet
     }
@@ -37,19 +37,47 @@ export function readRssMb(pid: number): number {
   return Math.round(kb / 102.4) / 10;
 }
 
+/** Pins a process, every thread of it and its current children to one CPU (children forked later inherit it). */
+function pinTree(pid: number, cpu: number): void {
+  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').filter((p) => p.trim() !== '');
+  for (const each of [String(pid), ...children.map((p) => p.trim())]) {
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), each], { stdio: 'ignore' });
+  }
+}
+
+/** Spawns a node process pinned to CPU 0 (taskset execs node in place, so the pid is node's). */
+function spawnOnCpu0(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+  return spawn('taskset', ['-c', '0', process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((r) => child.once('exit', r));
+}
+
+/**
+ * A bare Fastify 5 server returning a static 1 KB JSON on GET /, on CPU 0: the yardstick the
+ * manifest target is relative to (issue #11).
+ */
+export async function startBareFastify(port: number): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawnOnCpu0(['--import', 'tsx', 'bench/lib/bare-fastify.ts', String(port)], { PATH: process.env.PATH ?? '' });
+  const url = `http://127.0.0.1:${port}/`;
+  await waitHealthy(url, 30_000);
+  return { url, stop: () => stopChild(child) };
+}
+
 /**
  * Starts a real embedded PostgreSQL and the server as its own node process (as production runs
- * it), pinned to CPU 0 with taskset when available so the load generator can use CPU 1.
+ * it), both pinned to CPU 0 with taskset so the load generator has CPU 1 to itself.
  */
 export async function startBenchServer(env: Record<string, string> = {}, port = 4600): Promise<BenchServer> {
   const dir = mkdtempSync(join(tmpdir(), 'aitp-bench-'));
   const pg: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir: dir, port: port + 1000, database: 'aitp_control_plane' });
+  const postmaster = Number(readFileSync(join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  pinTree(postmaster, 0);
   // The compiled server, as production runs it (`npm run bench` builds dist/ first).
-  const args = ['--enable-source-maps', 'dist/server.js'];
-  const child: ChildProcess = spawn('taskset', ['-c', '0', process.execPath, ...args], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
+  const child = spawnOnCpu0(['--enable-source-maps', 'dist/server.js'], {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
       DATABASE_URL: pg.url,
@@ -60,10 +88,9 @@ export async function startBenchServer(env: Record<string, string> = {}, port = 
       MAX_SSE_CONNECTIONS: '10000',
       LOG_LEVEL: 'warn',
       ...env,
-    },
   });
   const base = `http://127.0.0.1:${port}`;
-  await waitHealthy(base, 60_000);
+  await waitHealthy(`${base}/api/health`, 60_000);
   // taskset execs node in place, so this pid is the server itself.
   const serverPid = child.pid!;
   return {
@@ -72,8 +99,7 @@ export async function startBenchServer(env: Record<string, string> = {}, port = 
     pid: serverPid,
     rssMb: () => readRssMb(serverPid),
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await stopChild(child);
       await pg.stop();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,15 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import pg from 'pg';
 import { drizzle } from 'drizzle-orm/node-postgres';
-import { persistEvents } from '../src/domains/events/pipeline.js';
-import { BENCH_API_KEY, startBenchServer } from './lib/server.js';
-import { percentile, round } from './lib/stats.js';
+import pg from 'pg';
+import { persistEvents } from '../../src/domains/events/pipeline.js';
+import { BENCH_API_KEY } from './server.js';
+import { percentile } from './stats.js';
 
-// SSE fan-out (issue #7, #11): N subscribers on one server process, 100 events written one
-// transaction each through the real write path; latency = client receive time − commit start.
 const EVENTS = 100;
-const SIZES = (process.env.SSE_SIZES ?? '200,1000,5000').split(',').map(Number);
 
 interface Subscriber {
   received: Float64Array;
@@ -45,7 +42,21 @@ function subscribe(base: string, run: string, total: number): Promise<Subscriber
   });
 }
 
-async function runSize(base: string, databaseUrl: string, n: number): Promise<Record<string, number>> {
+export interface FanOut {
+  subscribers: number;
+  delivered: number;
+  missing: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * SSE fan-out (issues #7, #11): `n` subscribers on one run_id, then EVENTS events written 10 ms
+ * apart, one transaction each, through the real write path; latency = client receive time −
+ * commit start.
+ */
+export async function sseFanOut(base: string, databaseUrl: string, n: number): Promise<FanOut> {
   const run = `bench-${randomUUID()}`;
   const subscribers: Subscriber[] = [];
   for (let i = 0; i < n; i += 100) {
@@ -77,21 +88,3 @@ async function runSize(base: string, databaseUrl: string, n: number): Promise<Re
   await pool.end();
   return { subscribers: n, delivered: latencies.length, missing, p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: percentile(latencies, 100) };
 }
-
-async function main(): Promise<void> {
-  const server = await startBenchServer();
-  const rows: Array<Record<string, number | string>> = [];
-  try {
-    for (const n of SIZES) {
-      const r = await runSize(server.base, server.databaseUrl, n);
-      rows.push({ subscribers: r.subscribers!, delivered: r.delivered!, missing: r.missing!, 'p50 ms': round(r.p50!), 'p99 ms': round(r.p99!), 'max ms': round(r.max!), 'server RSS MB': server.rssMb() });
-      await new Promise((res) => setTimeout(res, 1_000));
-    }
-  } finally {
-    await server.stop();
-  }
-  console.log(`SSE fan-out: ${EVENTS} events, one transaction each, 10 ms apart (server pinned to CPU 0)`);
-  console.table(rows);
-}
-
-await main();
