@@ -77,7 +77,9 @@ export async function startBenchServer(env: Record<string, string> = {}, port = 
   const postmaster = Number(readFileSync(join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
   pinTree(postmaster, 0);
   // The compiled server, as production runs it (`npm run bench` builds dist/ first).
-  const child = spawnOnCpu0(['--enable-source-maps', 'dist/server.js'], {
+  // BENCH_SERVER_NODE_ARGS: extra node flags for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+  const child = spawnOnCpu0([...extra, '--enable-source-maps', 'dist/server.js'], {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
       DATABASE_URL: pg.url,

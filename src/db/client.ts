@@ -17,8 +17,9 @@ export function createPool(settings: PoolSettings): pg.Pool {
     connectionString: settings.connectionString,
     max: settings.max,
     connectionTimeoutMillis: settings.connectTimeoutMs,
-    // OPERATIONS.md §2.9: statement_timeout on every pooled connection.
-    options: `-c statement_timeout=${settings.statementTimeoutMs}`,
+    // OPERATIONS.md §2.9: statement_timeout on every pooled connection. UTC and ISO so timestamps
+    // read as text (src/db/raw-query.ts) have one fixed form whatever the server's defaults.
+    options: `-c statement_timeout=${settings.statementTimeoutMs} -c TimeZone=UTC -c DateStyle=ISO`,
     application_name: settings.applicationName,
     idleTimeoutMillis: 30_000,
     keepAlive: true,

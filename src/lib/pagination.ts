@@ -55,3 +55,14 @@ export function ListSchema<K extends string, T extends TSchema>(key: K, item: T)
     hasMore: Type.Boolean(),
   });
 }
+
+/**
+ * listEnvelope as JSON text, for lists whose items are written straight to JSON (discovery,
+ * history: src/db/raw-query.ts): the same envelope and key order, only the shown rows written.
+ */
+export function listEnvelopeJson<R>(key: string, rows: readonly R[], page: Page, write: (row: R) => string): string {
+  const count = Math.min(rows.length, page.limit);
+  const items: string[] = new Array<string>(count);
+  for (let i = 0; i < count; i++) items[i] = write(rows[i]!);
+  return `{${JSON.stringify(key)}:[${items.join(',')}],"count":${count},"limit":${page.limit},"offset":${page.offset},"hasMore":${rows.length > page.limit}}`;
+}

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
+import { Value } from 'typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jcs } from '../../src/aitp/index.js';
+import { AgentListSchema, AgentSchema } from '../../src/domains/registry/schemas.js';
 import { sha256Hex } from '../../src/lib/hashing.js';
 import { AUTH, buildTestApp } from '../helpers/app.js';
 import { makeManifest, type TestManifest } from '../helpers/manifests.js';
@@ -342,6 +344,36 @@ describe('discovery (API.md §2.2)', () => {
     expect(withManifest.agents[0].manifestJson).toBe(manifests[0]!.body);
     const without = (await app.inject({ method: 'GET', url: `/api/registry/agents?aid=${encodeURIComponent(manifests[0]!.aid)}` })).json();
     expect(without.agents[0]).not.toHaveProperty('manifestJson');
+  });
+
+  it('writes list items and the detail as AgentSchema views with the stored values (raw JSON writer)', async () => {
+    const tag = randomUUID();
+    const manifest = makeManifest({ capabilities: [tag, 'demo.echo'] });
+    await enrolled(manifest);
+    // Text needing escapes, microsecond precision (the API shows milliseconds, truncated).
+    const displayName = 'say "hi" \\ \u2028 ünï';
+    await app.db.execute(sql`UPDATE agents SET display_name = ${displayName}, last_seen_at = '2026-01-02 03:04:05.678999+00' WHERE aid = ${manifest.aid}`);
+    const list = await app.inject({ method: 'GET', url: `/api/registry/agents?capability=${tag}&include_manifest=true` });
+    expect(list.headers['content-type']).toBe('application/json; charset=utf-8');
+    expect(Value.Check(AgentListSchema, list.json()), list.body).toBe(true);
+    const detail = await app.inject({ method: 'GET', url: agentPath(manifest.aid) });
+    expect(Value.Check(AgentSchema, detail.json()), detail.body).toBe(true);
+    const stored = (await app.db.execute<{ registered_at: Date; last_enrolled_at: Date }>(sql`SELECT registered_at, last_enrolled_at FROM agents WHERE aid = ${manifest.aid}`)).rows[0]!;
+    const expected = {
+      aid: manifest.aid,
+      displayName,
+      offeredCaps: [tag, 'demo.echo'],
+      status: 'active',
+      namespace: 'default',
+      registeredAt: new Date(stored.registered_at).toISOString(),
+      lastEnrolledAt: new Date(stored.last_enrolled_at).toISOString(),
+      lastSeenAt: '2026-01-02T03:04:05.678Z',
+      manifestExpiresAt: new Date(manifest.expiresAt * 1000).toISOString(),
+      deregisteredAt: null,
+      manifestUrl: `/api/registry/agents/${encodeURIComponent(manifest.aid)}/manifest`,
+    };
+    expect(detail.json()).toMatchObject(expected);
+    expect(list.json().agents).toEqual([{ ...detail.json(), manifestJson: manifest.body }]);
   });
 
   it.each([

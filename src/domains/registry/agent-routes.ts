@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { badRequest } from '../../lib/errors.js';
+import { sendJsonText } from '../../lib/json-reply.js';
 import { parsePage } from '../../lib/pagination.js';
 import { aliased, parseBoolean } from '../../lib/query.js';
 import { exportAgent } from './export.js';
@@ -40,7 +41,7 @@ export async function agentRoutes(app: FastifyInstance, opts: { registry: Regist
   r.get(
     '/api/registry/agents',
     { config: PUBLIC, schema: { querystring: ListAgentsQuerySchema, response: { 200: AgentListSchema } } },
-    async (request) => {
+    async (request, reply) => {
       const q = request.query;
       const page = parsePage(q, { defaultLimit: 200, maxLimit: 1000 });
       const filter = {
@@ -51,7 +52,7 @@ export async function agentRoutes(app: FastifyInstance, opts: { registry: Regist
         status: q.status ?? 'active',
         includeManifest: parseBoolean(q.include_manifest) ?? false,
       };
-      return registry.list(filter, page);
+      return sendJsonText(reply, await registry.list(filter, page));
     },
   );
 
@@ -60,7 +61,7 @@ export async function agentRoutes(app: FastifyInstance, opts: { registry: Regist
     { config: PUBLIC, schema: { params: AidParamsSchema, response: { 200: AgentSchema } } },
     async (request, reply) => {
       const agent = await registry.get(request.params.aid);
-      return reply.header('cache-control', 'public, max-age=30').send(agent);
+      return sendJsonText(reply.header('cache-control', 'public, max-age=30'), agent);
     },
   );
 

@@ -19,7 +19,7 @@ export default fp(
       pipeline: app.eventPipeline,
       tokenRejected: () => app.metrics.authFailures.inc({ kind: 'enrollment_token' }),
     });
-    const registry = createRegistryService({ db: app.db, clock: app.clock, counters, pipeline: app.eventPipeline });
+    const registry = createRegistryService({ db: app.db, pool: app.pool, clock: app.clock, counters, pipeline: app.eventPipeline });
     app.decorateRequest('enrollmentGrant', undefined);
     await app.register(enrollRoutes, { enrollment });
     await app.register(agentRoutes, { registry });

@@ -1,9 +1,11 @@
-import { and, asc, eq, getTableColumns, gt, isNull, lte, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, lte, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
+import { queryText, type TextRow } from '../../db/raw-query.js';
 import { agents, enrollmentJtis } from '../../db/schema/index.js';
 import type { Page } from '../../lib/pagination.js';
 
 type Executor = Pick<Database, 'select' | 'insert' | 'update'>;
+type Queryable = Parameters<typeof queryText>[0];
 
 export type AgentRow = typeof agents.$inferSelect;
 /** Every column but the stored envelope, which lists only return on request. */
@@ -61,44 +63,50 @@ export async function upsertAgent(tx: Executor, agent: AgentWrite, now: Date): P
   return { row, reregistered: !inserted };
 }
 
-/** Ruling 14: an agent whose manifest reached its expiry is expired, whatever the job did yet. */
-function statusCondition(status: StatusFilter, now: Date): SQL | undefined {
-  const unexpired = or(isNull(agents.manifestExpiresAt), gt(agents.manifestExpiresAt, now));
-  const lapsed = and(eq(agents.status, 'active'), lte(agents.manifestExpiresAt, now));
-  switch (status) {
-    case 'active':
-      return and(eq(agents.status, 'active'), unexpired);
-    case 'expired':
-      return or(eq(agents.status, 'expired'), lapsed);
-    case 'deregistered':
-      return eq(agents.status, 'deregistered');
-    case 'all':
-      return undefined;
-  }
+/**
+ * The Agent view's columns (API.md §0.5) as text (src/db/raw-query.ts). Ruling 14: an active
+ * agent whose manifest reached its expiry ($1 = now) reads as expired, whatever the job did yet.
+ */
+const VIEW_COLUMNS = `aid, display_name, handshake_endpoint, offered_caps,
+  CASE WHEN status = 'active' AND manifest_expires_at <= $1 THEN 'expired' ELSE status END AS status,
+  namespace, registered_at, last_enrolled_at, last_seen_at, manifest_expires_at, deregistered_at`;
+
+/** The same rule as a filter, on the columns the indexes serve. */
+const STATUS_CONDITION: Record<StatusFilter, string | undefined> = {
+  active: `status = 'active' AND (manifest_expires_at IS NULL OR manifest_expires_at > $1)`,
+  expired: `(status = 'expired' OR (status = 'active' AND manifest_expires_at <= $1))`,
+  deregistered: `status = 'deregistered'`,
+  all: undefined,
+};
+
+/**
+ * Discovery (API.md §2.2): `limit + 1` rows, `registered_at` asc, `aid` asc. The text depends
+ * only on which filters are present, so each combination is one prepared statement.
+ */
+export async function listAgentRows(pool: Queryable, filter: AgentFilter, page: Page, now: Date): Promise<TextRow[]> {
+  const values: unknown[] = [now.toISOString()];
+  const conditions: string[] = [];
+  const status = STATUS_CONDITION[filter.status];
+  if (status !== undefined) conditions.push(status);
+  const bind = (column: string, value: unknown, cast = '') => {
+    values.push(value);
+    conditions.push(`${column} ${cast === '::jsonb' ? '@>' : '='} $${values.length}${cast}`);
+  };
+  // Containment on the jsonb column is what the GIN (jsonb_path_ops) index serves.
+  if (filter.capability !== undefined) bind('offered_caps', JSON.stringify([filter.capability]), '::jsonb');
+  if (filter.aid !== undefined) bind('aid', filter.aid);
+  if (filter.displayName !== undefined) bind('display_name', filter.displayName);
+  if (filter.namespace !== undefined) bind('namespace', filter.namespace);
+  values.push(page.limit + 1, page.offset);
+  const text =
+    `SELECT ${VIEW_COLUMNS}${filter.includeManifest ? ', manifest_json' : ''} FROM agents` +
+    (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
+    ` ORDER BY registered_at, aid LIMIT $${values.length - 1} OFFSET $${values.length}`;
+  return queryText(pool, text, values);
 }
 
-/** Discovery (API.md §2.2): `limit + 1` rows, `registered_at` asc, `aid` asc. */
-export async function listAgents(db: Executor, filter: AgentFilter, page: Page, now: Date): Promise<AgentSummaryRow[]> {
-  const conditions = [
-    statusCondition(filter.status, now),
-    // Containment on the jsonb column is what the GIN (jsonb_path_ops) index serves.
-    filter.capability === undefined ? undefined : sql`${agents.offeredCaps} @> ${JSON.stringify([filter.capability])}::jsonb`,
-    filter.aid === undefined ? undefined : eq(agents.aid, filter.aid),
-    filter.displayName === undefined ? undefined : eq(agents.displayName, filter.displayName),
-    filter.namespace === undefined ? undefined : eq(agents.namespace, filter.namespace),
-  ];
-  const columns = filter.includeManifest ? allColumns : summaryColumns;
-  return db
-    .select(columns)
-    .from(agents)
-    .where(and(...conditions))
-    .orderBy(asc(agents.registeredAt), asc(agents.aid))
-    .limit(page.limit + 1)
-    .offset(page.offset);
-}
-
-export async function findAgent(db: Executor, aid: string): Promise<AgentSummaryRow | undefined> {
-  const [row] = await db.select(summaryColumns).from(agents).where(eq(agents.aid, aid));
+export async function findAgentRow(pool: Queryable, aid: string, now: Date): Promise<TextRow | undefined> {
+  const [row] = await queryText(pool, `SELECT ${VIEW_COLUMNS} FROM agents WHERE aid = $2`, [now.toISOString(), aid]);
   return row;
 }
 

@@ -1,8 +1,9 @@
 import type { Database } from '../../db/client.js';
+import { isoOrNull } from '../../db/raw-query.js';
 import { withTxRetry } from '../../db/retry.js';
 import type { Clock } from '../../lib/clock.js';
 import { notFound } from '../../lib/errors.js';
-import { listEnvelope, type Page } from '../../lib/pagination.js';
+import { listEnvelopeJson, type Page } from '../../lib/pagination.js';
 import { writeAudit } from '../admin-audit/repository.js';
 import { cpEvent } from '../events/cp-events.js';
 import type { EventPipeline } from '../events/service.js';
@@ -12,15 +13,16 @@ import {
   type AgentSummaryRow,
   deregisterAgent,
   expireLapsedAgents,
-  findAgent,
+  findAgentRow,
   findManifestJson,
-  listAgents,
+  listAgentRows,
 } from './repository.js';
-import type { Agent } from './schemas.js';
-import { toAgentView } from './views.js';
+import { agentJson } from './views.js';
 
 export interface RegistryDeps {
   db: Database;
+  /** The pool behind `db`, for the raw discovery and detail reads. */
+  pool: Parameters<typeof listAgentRows>[0];
   clock: Clock;
   counters: Pick<RegistryCounters, 'expired'>;
   /** The events write path: projections and NOTIFY in the transaction, metrics after commit. */
@@ -49,16 +51,17 @@ export function createRegistryService(deps: RegistryDeps) {
   const now = (): Date => new Date(clock.now());
 
   return {
-    async list(filter: AgentFilter, page: Page) {
-      const at = now();
-      const rows = await listAgents(db, filter, page, at);
-      return listEnvelope('agents', rows.map((row) => toAgentView(row, at)), page);
+    /** The discovery list as JSON text (API.md §2.2). */
+    async list(filter: AgentFilter, page: Page): Promise<string> {
+      const rows = await listAgentRows(deps.pool, filter, page, now());
+      return listEnvelopeJson('agents', rows, page, agentJson);
     },
 
-    async get(aid: string): Promise<Agent> {
-      const row = await findAgent(db, aid);
+    /** One Agent view as JSON text (API.md §2.5). */
+    async get(aid: string): Promise<string> {
+      const row = await findAgentRow(deps.pool, aid, now());
       if (row === undefined) throw notFound('agent not found');
-      return toAgentView(row, now());
+      return agentJson(row);
     },
 
     /** The stored register body, byte for byte (Ruling 17). */
@@ -82,9 +85,10 @@ export function createRegistryService(deps: RegistryDeps) {
         }),
       );
       flipped?.committed();
-      const row = flipped?.row ?? (await findAgent(db, aid));
+      if (flipped !== undefined) return { aid, status: 'deregistered', deregisteredAt: (flipped.row.deregisteredAt ?? at).toISOString() };
+      const row = await findAgentRow(deps.pool, aid, at);
       if (row === undefined) throw notFound('agent not found');
-      return { aid: row.aid, status: 'deregistered', deregisteredAt: (row.deregisteredAt ?? at).toISOString() };
+      return { aid, status: 'deregistered', deregisteredAt: isoOrNull(row['deregistered_at']) ?? at.toISOString() };
     },
 
     /**

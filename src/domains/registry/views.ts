@@ -1,6 +1,6 @@
+import { jsonIso, jsonString, type TextRow } from '../../db/raw-query.js';
 import { toIso } from '../../lib/timestamps.js';
-import type { AgentRow, AgentSummaryRow } from './repository.js';
-import type { Agent } from './schemas.js';
+import type { AgentRow } from './repository.js';
 
 /** `manifestUrl` (API.md §0.5): the path of the raw manifest route for this aid. */
 export function manifestUrlOf(aid: string): string {
@@ -11,38 +11,50 @@ export function manifestUrlOf(aid: string): string {
 export function agentManifestHintOf(handshakeEndpoint: string): string | null {
   let url: URL;
   try {
-    url = new URL(handshakeEndpoint); // one parse per row: discovery builds up to 1000 of these
+    url = new URL(handshakeEndpoint);
   } catch {
     return null;
   }
   return `${url.protocol}//${url.host}/.well-known/aitp-manifest`;
 }
 
-/** Ruling 14: `now >= expires_at` is expired everywhere, also before the expiry job ran. */
-export function effectiveStatus(row: Pick<AgentSummaryRow, 'status' | 'manifestExpiresAt'>, now: Date): Agent['status'] {
-  if (row.status === 'active' && row.manifestExpiresAt !== null && row.manifestExpiresAt.getTime() <= now.getTime()) return 'expired';
-  return row.status;
+/**
+ * The hint is a pure function of the endpoint text, and parsing a URL costs more than the rest
+ * of a discovery row, so results are remembered; the map is emptied when it reaches its cap.
+ */
+const MAX_HINTS = 10_000;
+const hints = new Map<string, string | null>();
+
+function hintJson(handshakeEndpoint: string): string {
+  let hint = hints.get(handshakeEndpoint);
+  if (hint === undefined) {
+    if (hints.size >= MAX_HINTS) hints.clear();
+    hint = agentManifestHintOf(handshakeEndpoint);
+    hints.set(handshakeEndpoint, hint);
+  }
+  return jsonString(hint);
 }
 
-/** The Agent view (API.md §0.5); `manifestJson` only when the row carries it (include_manifest). */
-export function toAgentView(row: AgentSummaryRow, now: Date): Agent {
-  const view: Agent = {
-    aid: row.aid,
-    displayName: row.displayName,
-    handshakeEndpoint: row.handshakeEndpoint,
-    offeredCaps: row.offeredCaps,
-    status: effectiveStatus(row, now),
-    namespace: row.namespace,
-    registeredAt: row.registeredAt.toISOString(),
-    lastEnrolledAt: toIso(row.lastEnrolledAt),
-    lastSeenAt: toIso(row.lastSeenAt),
-    manifestExpiresAt: toIso(row.manifestExpiresAt),
-    deregisteredAt: toIso(row.deregisteredAt),
-    manifestUrl: manifestUrlOf(row.aid),
-    agentManifestHint: agentManifestHintOf(row.handshakeEndpoint),
-  };
-  if (row.manifestJson !== undefined) view.manifestJson = row.manifestJson;
-  return view;
+const str = jsonString;
+const iso = jsonIso;
+
+/**
+ * The Agent view (API.md §0.5) as JSON text, from a row of listAgentRows/findAgentRow; the
+ * key order of AgentSchema. `offered_caps` is jsonb text, spliced as is. `manifestJson` only
+ * when the row carries it (include_manifest).
+ */
+export function agentJson(row: TextRow): string {
+  const aid = row['aid']!;
+  const endpoint = row['handshake_endpoint']!;
+  const manifest = row['manifest_json'];
+  return (
+    `{"aid":${str(aid)},"displayName":${str(row['display_name'])},"handshakeEndpoint":${str(endpoint)},` +
+    `"offeredCaps":${row['offered_caps']!},"status":${str(row['status'])},"namespace":${str(row['namespace'])},` +
+    `"registeredAt":${iso(row['registered_at'])},"lastEnrolledAt":${iso(row['last_enrolled_at'])},` +
+    `"lastSeenAt":${iso(row['last_seen_at'])},"manifestExpiresAt":${iso(row['manifest_expires_at'])},` +
+    `"deregisteredAt":${iso(row['deregistered_at'])},"manifestUrl":${str(manifestUrlOf(aid))},` +
+    `"agentManifestHint":${hintJson(endpoint)}${manifest === undefined ? '' : `,"manifestJson":${str(manifest)}`}}`
+  );
 }
 
 /** AgentRecord (API.md §2.8): every `agents` column camelCased, the stored status as is. */
