@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { CloseReason, HubEvent, StreamConnection } from '../domains/stream/connection.js';
+import { HubBatch, type CloseReason, type HubEvent, type StreamConnection } from '../domains/stream/connection.js';
 import { toHubEvent } from '../domains/stream/record.js';
 import { rowsAfter, rowsBySeq } from '../domains/stream/repository.js';
 import { shuttingDown, sseCapacity } from '../lib/errors.js';
@@ -11,7 +11,8 @@ export interface SseHub {
   add(connection: StreamConnection): void;
   /** Bookkeeping when a stream closes: counted once per stream. */
   closed(connection: StreamConnection, reason: CloseReason): void;
-  sent(event: HubEvent): void;
+  /** Frames a stream wrote outside the live fan-out (its backlog). */
+  sent(frames: number): void;
   openCount(): number;
 }
 
@@ -41,7 +42,7 @@ export default fp(
     const eventsSent = new Counter({ name: 'aitp_control_plane_sse_events_sent_total', help: 'event frames written', registers });
     const lag = new Histogram({
       name: 'aitp_control_plane_sse_delivery_lag_seconds',
-      help: 'send time minus the event created_at',
+      help: 'live fan-out time minus the event created_at, one sample per event',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     });
@@ -49,7 +50,12 @@ export default fp(
     for (const reason of ['client', 'slow_consumer', 'shutdown', 'error']) closedTotal.inc({ reason }, 0);
 
     const fanOut = (events: HubEvent[]): void => {
-      for (const event of events) for (const connection of connections) connection.deliver(event);
+      if (events.length === 0) return;
+      const batch = new HubBatch(events);
+      for (const connection of connections) connection.deliver(batch);
+      // Every stream got the batch in this one synchronous pass: one lag sample per event.
+      const now = Date.now();
+      for (const event of events) lag.observe((now - event.createdAt.getTime()) / 1000);
     };
 
     // Serialized so events reach streams in notification order even when queries overlap.
@@ -57,12 +63,27 @@ export default fp(
       chain = chain.then(work).catch((err: unknown) => app.log.error({ err }, 'sse fan-out failed'));
     };
 
+    // Seqs announced while a fan-out runs wait here and go out together in the next one, so under
+    // load a stream gets one write per batch instead of one per event.
+    let announced: number[] = [];
+    const flushAnnounced = async (): Promise<void> => {
+      const seqs = announced;
+      announced = [];
+      if (connections.size === 0) return;
+      const order = new Map(seqs.map((seq, i) => [seq, i]));
+      const rows = await rowsBySeq(app.db, seqs);
+      // Notification (commit) order, which concurrent transactions can make differ from seq order.
+      rows.sort((a, b) => order.get(a.seq)! - order.get(b.seq)!);
+      fanOut(rows.map(toHubEvent));
+    };
+
     app.notify.on('aitp_events', (payload) => {
       const seqs = Array.isArray(payload['seq']) ? payload['seq'].filter((s): s is number => Number.isSafeInteger(s)) : [];
       if (seqs.length === 0) return;
       cursor = Math.max(cursor, ...seqs);
       if (connections.size === 0) return;
-      enqueue(async () => fanOut((await rowsBySeq(app.db, seqs)).map(toHubEvent)));
+      if (announced.length === 0) enqueue(flushAnnounced);
+      for (const seq of seqs) announced.push(seq);
     });
 
     app.notify.onReconnect(() => {
@@ -101,9 +122,8 @@ export default fp(
         closedTotal.inc({ reason });
         open.set(connections.size);
       },
-      sent(event) {
-        eventsSent.inc();
-        lag.observe((Date.now() - event.createdAt.getTime()) / 1000);
+      sent(frames) {
+        eventsSent.inc(frames);
       },
       openCount: () => connections.size,
     });

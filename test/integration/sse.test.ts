@@ -40,11 +40,18 @@ async function listen(app: FastifyInstance): Promise<string> {
 
 const ids = (client: SseClient) => client.events().map((e) => e.id);
 
+async function framesSentOf(app: FastifyInstance): Promise<number> {
+  const text = await app.metrics.registry.getSingleMetricAsString('aitp_control_plane_sse_events_sent_total');
+  return Number(/ (\d+)$/m.exec(text)?.[1] ?? 0);
+}
+
 describe('GET /api/events/stream', () => {
   let app: FastifyInstance;
   let base: string;
   const run = `run-${randomUUID()}`;
   const streamUrl = (query = '') => `${base}/api/events/stream?run_id=${run}${query}`;
+
+  const framesSent = () => framesSentOf(app);
 
   beforeAll(async () => {
     ({ app } = await buildTestApp({ SSE_HEARTBEAT_MS: 1_000 }));
@@ -105,6 +112,34 @@ describe('GET /api/events/stream', () => {
     await client.waitFor((c) => c.frames.some((f) => f.event === 'gap') && c.events().length >= 2);
     expect(client.events()[0]).toEqual({ id: undefined, event: 'gap', data: { reason: 'unknown_last_event_id' } });
     client.close();
+  });
+
+  it('delivers bursts of concurrent commits once each, every transaction in its own order, counting every frame', async () => {
+    const burstRun = `run-${randomUUID()}`;
+    const a = await openSse(`${base}/api/events/stream?run_id=${burstRun}&backlog=0`, AUTH);
+    const b = await openSse(`${base}/api/events/stream?run_id=${burstRun}&type=burst.odd&backlog=0`, AUTH);
+    await new Promise((r) => setTimeout(r, 100));
+    const sentBefore = await framesSent();
+    // 30 transactions of 10 events at once: notifications arrive while fan-outs run and go out batched.
+    const batches = Array.from({ length: 30 }, (_, t) =>
+      Array.from({ length: 10 }, (_, i) => event({ runId: burstRun, type: i % 2 === 1 ? 'burst.odd' : 'burst.even', payload: { t, i } })),
+    );
+    await Promise.all(batches.map((batch) => store(app, batch)));
+    await a.waitFor((c) => c.events().length >= 300);
+    await b.waitFor((c) => c.events().length >= 150);
+    await new Promise((r) => setTimeout(r, 200));
+    for (const [client, expected] of [[a, 300], [b, 150]] as const) {
+      const got = client.events().map((e) => e.data as { payload: { t: number; i: number } });
+      expect(new Set(client.events().map((e) => e.id)).size).toBe(expected);
+      expect(got).toHaveLength(expected);
+      for (let t = 0; t < 30; t++) {
+        const order = got.filter((e) => e.payload.t === t).map((e) => e.payload.i);
+        expect(order).toEqual([...order].sort((x, y) => x - y));
+      }
+    }
+    expect(await framesSent()).toBe(sentBefore + 450);
+    a.close();
+    b.close();
   });
 
   it('refuses HEAD with 405', async () => {

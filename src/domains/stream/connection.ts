@@ -12,11 +12,28 @@ export interface HubEvent extends Matchable {
   createdAt: Date;
 }
 
+/**
+ * Events the hub fans out together (those announced while the previous fan-out ran): a stream
+ * gets one write for all of its matches. `frames` is every frame joined, built once for the
+ * streams that match them all.
+ */
+export class HubBatch {
+  private joined: string | undefined;
+
+  constructor(readonly events: readonly HubEvent[]) {}
+
+  get frames(): string {
+    this.joined ??= this.events.map((e) => e.frame).join('');
+    return this.joined;
+  }
+}
+
 export interface ConnectionOptions {
   filter: StreamFilter;
   maxBufferedBytes: number;
   heartbeatMs: number;
-  onSent: (event: HubEvent) => void;
+  /** Frames written (or queued behind a full socket), for sse_events_sent_total. */
+  onSent: (frames: number) => void;
   onClose: (connection: StreamConnection, reason: CloseReason) => void;
 }
 
@@ -57,29 +74,35 @@ export class StreamConnection {
     return this.closed;
   }
 
-  /** Live fan-out: buffered while the backlog is being sent, written once live. */
-  deliver(event: HubEvent): void {
-    if (this.closed || !matches(this.opts.filter, event)) return;
+  /** Live fan-out: buffered while the backlog is being sent; once live, one write per batch. */
+  deliver(batch: HubBatch): void {
+    if (this.closed) return;
+    const events = batch.events;
     if (this.pending !== undefined) {
-      this.pending.push(event);
+      for (const event of events) if (matches(this.opts.filter, event)) this.pending.push(event);
       if (this.pending.length > 10_000) this.close('slow_consumer');
       return;
     }
-    this.send(event);
+    let text = '';
+    let count = 0;
+    for (const event of events) {
+      if (!matches(this.opts.filter, event)) continue;
+      text += event.frame;
+      count++;
+    }
+    if (count === 0) return;
+    this.write(count === events.length ? batch.frames : text);
+    if (!this.closed) this.opts.onSent(count);
   }
 
   /** Steps 4–5 of EVENTS.md §6.2: the backlog oldest first, then the buffered live events not in it. */
   goLive(backlog: readonly HubEvent[], gap?: Parameters<typeof gapFrame>[0]): void {
     if (this.closed) return;
     if (gap !== undefined) this.write(gapFrame(gap));
-    const sent = new Set<string>();
-    for (const event of backlog) {
-      sent.add(event.id);
-      this.send(event);
-    }
-    const buffered = this.pending ?? [];
+    const sent = new Set(backlog.map((event) => event.id));
+    const buffered = (this.pending ?? []).filter((event) => !sent.has(event.id));
     this.pending = undefined;
-    for (const event of buffered) if (!sent.has(event.id)) this.send(event);
+    this.deliver(new HubBatch([...backlog, ...buffered]));
   }
 
   writeRaw(frame: string): void {
@@ -96,11 +119,6 @@ export class StreamConnection {
     else if (reason === 'slow_consumer' || reason === 'error') this.res.destroy();
     else this.res.end();
     this.opts.onClose(this, reason);
-  }
-
-  private send(event: HubEvent): void {
-    this.write(event.frame);
-    if (!this.closed) this.opts.onSent(event);
   }
 
   /** Writes now, or queues while the socket is backed up (write() returned false until 'drain'). */

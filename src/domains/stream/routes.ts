@@ -66,7 +66,7 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
         filter,
         maxBufferedBytes: SSE_MAX_BUFFERED_BYTES,
         heartbeatMs: SSE_HEARTBEAT_MS,
-        onSent: (event) => app.sseHub.sent(event),
+        onSent: (frames) => app.sseHub.sent(frames),
         onClose: (c, reason) => {
           app.sseHub.closed(c, reason);
           request.log.info({ reason, durationMs: Date.now() - opened }, 'sse stream closed');
