@@ -45,6 +45,14 @@ function pinTree(pid: number, cpu: number): void {
   }
 }
 
+/** The node arguments of `npm start` (`npm run build && node <args>`), so the bench runs what production runs. */
+function productionArgs(): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } };
+  const command = pkg.scripts.start.split('&&').at(-1)!.trim().split(/\s+/);
+  if (command[0] !== 'node') throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+  return command.slice(1);
+}
+
 /** Spawns a node process pinned to CPU 0 (taskset execs node in place, so the pid is node's). */
 function spawnOnCpu0(args: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return spawn('taskset', ['-c', '0', process.execPath, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env });
@@ -79,7 +87,7 @@ export async function startBenchServer(env: Record<string, string> = {}, port = 
   // The compiled server, as production runs it (`npm run bench` builds dist/ first).
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawnOnCpu0([...extra, '--enable-source-maps', 'dist/server.js'], {
+  const child = spawnOnCpu0([...extra, ...productionArgs()], {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
       DATABASE_URL: pg.url,
