@@ -85,9 +85,11 @@ export async function startBenchServer(env: Record<string, string> = {}, port = 
   const postmaster = Number(readFileSync(join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
   pinTree(postmaster, 0);
   // The compiled server, as production runs it (`npm run bench` builds dist/ first).
-  // BENCH_SERVER_NODE_ARGS: extra node flags for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
+  // BENCH_SERVER_NODE_ARGS: extra node flags for the server (after those of `npm start`, so they
+  // win), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
   const extra = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
-  const child = spawnOnCpu0([...extra, ...productionArgs()], {
+  const args = productionArgs();
+  const child = spawnOnCpu0([...args.slice(0, -1), ...extra, ...args.slice(-1)], {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
       DATABASE_URL: pg.url,
