@@ -2,9 +2,13 @@ import { jsonIso, jsonString, type TextRow } from '../../db/raw-query.js';
 import { toIso } from '../../lib/timestamps.js';
 import type { AgentRow } from './repository.js';
 
+/** AIDs are `aid:<type>:<base64url>`: only the colons need encoding in a path segment. */
+const PLAIN_AID = /^[A-Za-z0-9_.~:-]*$/;
+
 /** `manifestUrl` (API.md §0.5): the path of the raw manifest route for this aid. */
 export function manifestUrlOf(aid: string): string {
-  return `/api/registry/agents/${encodeURIComponent(aid)}/manifest`;
+  const segment = PLAIN_AID.test(aid) ? aid.replaceAll(':', '%3A') : encodeURIComponent(aid);
+  return `/api/registry/agents/${segment}/manifest`;
 }
 
 /** `<protocol>//<host>/.well-known/aitp-manifest` of the handshake endpoint, null if unparseable. */
