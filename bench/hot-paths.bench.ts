@@ -17,7 +17,7 @@ import { round } from './lib/stats.js';
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
 const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
 const SEED_EVENTS = Number(process.env['BENCH_SEED_EVENTS'] ?? 1_000_000);
-const SETTLE_SECONDS = 30;
+const SETTLE_SECONDS = 60;
 const AUTH = { authorization: `Bearer ${BENCH_API_KEY}` };
 
 interface Row {
