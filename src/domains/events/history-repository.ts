@@ -1,11 +1,8 @@
-import { sql, type SQL } from 'drizzle-orm';
-import type { Database } from '../../db/client.js';
+import { queryText, type TextRow } from '../../db/raw-query.js';
 import { auditEvents } from '../../db/schema/index.js';
 import type { Page } from '../../lib/pagination.js';
-import { EVENT_ROW_COLUMNS, toEventRow, type RawEventRow } from './event-rows.js';
-import type { EventRecord } from './views.js';
 
-type Executor = Pick<Database, 'execute'>;
+type Queryable = Parameters<typeof queryText>[0];
 
 export interface HistoryFilter {
   /** Already alias-expanded (both `handshake.complete` spellings when either is asked for). */
@@ -18,8 +15,6 @@ export interface HistoryFilter {
   since?: Date;
   until?: Date;
 }
-
-export type StoredEventRow = EventRecord & { createdAt: Date };
 
 /** The columns of the Event view as a drizzle select map (session detail, replay, export). */
 export const EVENT_COLUMNS = {
@@ -36,21 +31,23 @@ export const EVENT_COLUMNS = {
   createdAt: auditEvents.createdAt,
 };
 
-const COLUMNS = EVENT_ROW_COLUMNS;
-const NEWEST_FIRST = sql.raw('ORDER BY ts DESC, seq DESC');
+/** The Event view's columns (API.md §0.5), read as text (src/db/raw-query.ts). */
+const VIEW_COLUMNS = 'id, type, ts, aid_a, aid_b, session_id, run_id, grants, payload, source, created_at';
+const NEWEST_FIRST = 'ORDER BY ts DESC, seq DESC';
 
-/** Every filter but `aid`, ANDed, each a plain column predicate the indexes serve. */
-function predicates(filter: HistoryFilter): SQL[] {
-  const parts: SQL[] = [];
-  if (filter.types !== undefined) parts.push(sql`type = ANY(${sql.param(filter.types)}::varchar[])`);
-  if (filter.sessionId !== undefined) parts.push(sql`session_id = ${filter.sessionId}`);
-  if (filter.runId !== undefined) parts.push(sql`run_id = ${filter.runId}`);
-  if (filter.since !== undefined) parts.push(sql`ts >= ${filter.since.toISOString()}::timestamptz`);
-  if (filter.until !== undefined) parts.push(sql`ts <= ${filter.until.toISOString()}::timestamptz`);
+/** Every filter but `aid`, ANDed, each a plain column predicate the indexes serve; values become parameters. */
+function predicates(filter: HistoryFilter, values: unknown[]): string[] {
+  const parts: string[] = [];
+  const bind = (value: unknown) => `$${values.push(value)}`;
+  if (filter.types !== undefined) parts.push(`type = ANY(${bind(filter.types)}::varchar[])`);
+  if (filter.sessionId !== undefined) parts.push(`session_id = ${bind(filter.sessionId)}`);
+  if (filter.runId !== undefined) parts.push(`run_id = ${bind(filter.runId)}`);
+  if (filter.since !== undefined) parts.push(`ts >= ${bind(filter.since.toISOString())}::timestamptz`);
+  if (filter.until !== undefined) parts.push(`ts <= ${bind(filter.until.toISOString())}::timestamptz`);
   return parts;
 }
 
-const where = (parts: SQL[]): SQL => (parts.length === 0 ? sql`` : sql`WHERE ${sql.join(parts, sql` AND `)}`);
+const where = (parts: string[]): string => (parts.length === 0 ? '' : `WHERE ${parts.join(' AND ')}`);
 
 /**
  * One page of events, newest first: `ts` desc, `seq` desc (API.md §3.2). Fetches `limit + 1`
@@ -58,24 +55,25 @@ const where = (parts: SQL[]): SQL => (parts.length === 0 ? sql`` : sql`WHERE ${s
  * `aid`, `aid_a = v OR aid_b = v` would make Postgres collect and sort every event of that agent;
  * instead each side walks its own (aid_x, ts) index newest first, at most offset + limit + 1 rows
  * each, and the two ordered runs are merged (a row with aid_a = aid_b = v comes from the first).
+ * The text depends only on which filters are present: one prepared statement per combination.
  */
-export async function listHistory(db: Executor, filter: HistoryFilter, page: Page): Promise<StoredEventRow[]> {
-  const rest = predicates(filter);
-  const window = sql`LIMIT ${page.limit + 1} OFFSET ${page.offset}`;
-  let query: SQL;
+export async function listHistory(pool: Queryable, filter: HistoryFilter, page: Page): Promise<TextRow[]> {
+  const values: unknown[] = [];
+  const rest = predicates(filter, values);
+  let text: string;
   if (filter.aid === undefined) {
-    query = sql`SELECT ${COLUMNS} FROM audit_events ${where(rest)} ${NEWEST_FIRST} ${window}`;
+    text = `SELECT ${VIEW_COLUMNS} FROM audit_events ${where(rest)} ${NEWEST_FIRST}`;
   } else {
-    const reach = page.offset + page.limit + 1;
-    const asA = where([sql`aid_a = ${filter.aid}`, ...rest]);
-    const asB = where([sql`aid_b = ${filter.aid}`, sql`aid_a IS DISTINCT FROM ${filter.aid}`, ...rest]);
-    query = sql`
-      SELECT ${COLUMNS} FROM (
-        (SELECT ${COLUMNS} FROM audit_events ${asA} ${NEWEST_FIRST} LIMIT ${reach})
+    const aid = `$${values.push(filter.aid)}`;
+    const reach = `$${values.push(page.offset + page.limit + 1)}`;
+    const asA = where([`aid_a = ${aid}`, ...rest]);
+    const asB = where([`aid_b = ${aid}`, `aid_a IS DISTINCT FROM ${aid}`, ...rest]);
+    text = `SELECT ${VIEW_COLUMNS} FROM (
+        (SELECT ${VIEW_COLUMNS}, seq FROM audit_events ${asA} ${NEWEST_FIRST} LIMIT ${reach})
         UNION ALL
-        (SELECT ${COLUMNS} FROM audit_events ${asB} ${NEWEST_FIRST} LIMIT ${reach})
-      ) AS by_aid ${NEWEST_FIRST} ${window}`;
+        (SELECT ${VIEW_COLUMNS}, seq FROM audit_events ${asB} ${NEWEST_FIRST} LIMIT ${reach})
+      ) AS by_aid ${NEWEST_FIRST}`;
   }
-  const result = await db.execute<RawEventRow & Record<string, unknown>>(query);
-  return result.rows.map(toEventRow);
+  text += ` LIMIT $${values.push(page.limit + 1)} OFFSET $${values.push(page.offset)}`;
+  return queryText(pool, text, values);
 }

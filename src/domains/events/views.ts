@@ -1,3 +1,5 @@
+import { jsonIso, jsonString, type TextRow } from '../../db/raw-query.js';
+
 /** The columns every event view is built from (a stored row or a just-inserted event). */
 export interface EventRecord {
   id: string;
@@ -67,4 +69,17 @@ export function toStreamRecord(event: EventRecord): StreamRecord {
   record['payload'] = event.payload;
   if (event.source !== null) record['source'] = event.source;
   return record as StreamRecord;
+}
+
+/**
+ * The Event view (API.md §0.5) as JSON text from a history row (src/db/raw-query.ts), in
+ * EventSchema's key order; `grants` and `payload` are jsonb text, spliced as stored.
+ */
+export function eventJson(row: TextRow): string {
+  return (
+    `{"id":"${row['id']!}","type":${jsonString(row['type'])},"ts":${jsonIso(row['ts'])},` +
+    `"aidA":${jsonString(row['aid_a'])},"aidB":${jsonString(row['aid_b'])},"sessionId":${jsonString(row['session_id'])},` +
+    `"runId":${jsonString(row['run_id'])},"grants":${row['grants'] ?? 'null'},"payload":${row['payload']!},` +
+    `"source":${jsonString(row['source'])},"createdAt":${jsonIso(row['created_at'])}}`
+  );
 }
