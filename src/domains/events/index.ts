@@ -34,7 +34,7 @@ export default fp(
       },
     };
     app.decorate('eventPipeline', pipeline);
-    const service = createEventsService({ db: app.db, clock: app.clock, pipeline, metrics });
+    const service = createEventsService({ db: app.db, pool: app.pool, clock: app.clock, pipeline, metrics });
     await app.register(eventRoutes, { service, metrics });
   },
   { name: 'events', dependencies: ['db', 'metrics', 'clock'] },

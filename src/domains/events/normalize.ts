@@ -84,7 +84,8 @@ export function normalizeEntry(raw: unknown, ctx: EntryContext): NewEvent {
   const source = nonEmpty(entry['source']) ?? 'playground';
   if (exceeds(source, MAX_SOURCE)) throw tooLong(ctx, 'source', MAX_SOURCE);
   const payload = isContainer(entry['payload']) ? entry['payload'] : entry;
-  const payloadBytes = Buffer.byteLength(JSON.stringify(payload), 'utf8');
+  const payloadJson = JSON.stringify(payload);
+  const payloadBytes = Buffer.byteLength(payloadJson, 'utf8');
   if (payloadBytes > MAX_PAYLOAD_BYTES) {
     throw payloadTooLarge(`event payload is ${payloadBytes} bytes, over ${MAX_PAYLOAD_BYTES}`, { index: ctx.index, eventType: type });
   }
@@ -100,6 +101,7 @@ export function normalizeEntry(raw: unknown, ctx: EntryContext): NewEvent {
     payload,
     source,
     producer: ctx.producer,
+    payloadJson,
   };
 }
 

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.js';
+import { sendJsonText } from '../../lib/json-reply.js';
 import { toAppError } from '../../plugins/error-handler.js';
 import type { EventMetrics } from './metrics.js';
 import { HistoryQuerySchema, HistoryResponseSchema, IngestBodySchema, IngestResultSchema } from './schemas.js';
@@ -38,7 +39,7 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
   r.get(
     '/api/events/history',
     { schema: { querystring: HistoryQuerySchema, response: { 200: HistoryResponseSchema } } },
-    async (request) => service.history(request.query),
+    async (request, reply) => sendJsonText(reply, await service.history(request.query)),
   );
 }
 

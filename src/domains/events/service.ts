@@ -2,24 +2,26 @@ import type { Database } from '../../db/client.js';
 import { withTxRetry } from '../../db/retry.js';
 import type { Clock } from '../../lib/clock.js';
 import { filterInvalid } from '../../lib/errors.js';
-import { listEnvelope, parsePage } from '../../lib/pagination.js';
+import { listEnvelopeJson, parsePage } from '../../lib/pagination.js';
 import { aliased, commaList } from '../../lib/query.js';
 import { parseTimestamp } from '../../lib/timestamps.js';
-import type { Executor } from '../projections/tally.js';
 import { listHistory, type HistoryFilter } from './history-repository.js';
 import type { EventMetrics } from './metrics.js';
 import { normalizeBatch } from './normalize.js';
+import { needsTransaction, type PersistExecutor } from './pipeline.js';
 import type { HistoryQuery, IngestResult } from './schemas.js';
 import { withAliases, type NewEvent, type StoredEvent } from './types.js';
-import { toEventView } from './views.js';
+import { eventJson } from './views.js';
 
 /** persistEvents bound to the logger and metrics; `committed()` applies the counts after commit. */
 export interface EventPipeline {
-  persist(tx: Executor, events: readonly NewEvent[]): Promise<{ stored: StoredEvent[]; committed(): void }>;
+  persist(tx: PersistExecutor, events: readonly NewEvent[]): Promise<{ stored: StoredEvent[]; committed(): void }>;
 }
 
 export interface EventsServiceDeps {
-  db: Pick<Database, 'transaction' | 'execute'>;
+  db: Pick<Database, 'transaction' | 'execute' | '_'>;
+  /** The pool behind `db`, for the raw history read. */
+  pool: Parameters<typeof listHistory>[0];
   clock: Clock;
   pipeline: EventPipeline;
   metrics: EventMetrics;
@@ -32,13 +34,18 @@ export function createEventsService(deps: EventsServiceDeps) {
   return {
     /**
      * POST /api/events (API.md §3.1): every entry normalized and checked first (nothing is written
-     * when one fails), then one transaction, run again on deadlock or serialization failure.
+     * when one fails), then stored atomically, again on deadlock or serialization failure. A batch
+     * that feeds no projection and no webhook is one statement, atomic without a transaction.
      */
     async ingest(body: unknown, producer: string): Promise<IngestResult> {
       const batch = normalizeBatch(body, producer, deps.clock.now());
       let inserted = 0;
       if (batch.events.length > 0) {
-        const result = await withTxRetry(() => deps.db.transaction((tx) => deps.pipeline.persist(tx, batch.events)));
+        const { events } = batch;
+        const persist = needsTransaction(events)
+          ? () => deps.db.transaction((tx) => deps.pipeline.persist(tx, events))
+          : () => deps.pipeline.persist(deps.db, events);
+        const result = await withTxRetry(persist);
         result.committed();
         inserted = result.stored.length;
       }
@@ -48,11 +55,11 @@ export function createEventsService(deps: EventsServiceDeps) {
       return { ingested: batch.received, inserted, duplicates };
     },
 
-    /** GET /api/events/history (API.md §3.2). */
-    async history(query: HistoryQuery) {
+    /** GET /api/events/history (API.md §3.2), as JSON text. */
+    async history(query: HistoryQuery): Promise<string> {
       const page = parsePage(query, HISTORY_PAGE);
-      const rows = await listHistory(deps.db, historyFilter(query), page);
-      return listEnvelope('events', rows.map(toEventView), page);
+      const rows = await listHistory(deps.pool, historyFilter(query), page);
+      return listEnvelopeJson('events', rows, page, eventJson);
     },
   };
 }

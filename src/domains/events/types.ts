@@ -6,6 +6,8 @@ export interface NewEvent extends EventRecord {
   source: string;
   /** `apikey:<16 hex>`, `anonymous` or `cp`; never in API JSON. */
   producer: string;
+  /** JSON.stringify(payload) when the producer already computed it (ingest's size check), reused for the insert. */
+  payloadJson?: string;
 }
 
 /** A newly inserted event, with what the database assigned. */

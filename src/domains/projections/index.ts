@@ -21,6 +21,11 @@ const PROJECTIONS_OF: ReadonlyMap<string, readonly ProjectionName[]> = new Map<s
   ['delegation.revoked', ['revocation']],
 ]);
 
+/** True when an event of this type feeds at least one projection. */
+export function feedsProjection(type: string): boolean {
+  return PROJECTIONS_OF.has(normalizedType(type));
+}
+
 interface Step {
   event: StoredEvent;
   type: string;

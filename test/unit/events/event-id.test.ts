@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { jcs } from '../../../src/aitp/index.js';
 import { deriveEventId, eventIdFor, isUuid, uuidFromDigest } from '../../../src/domains/events/event-id.js';
 
 describe('event ids (EVENTS.md §3)', () => {
@@ -35,5 +36,28 @@ describe('event ids (EVENTS.md §3)', () => {
     expect(uuidFromDigest('f'.repeat(40), 5)).toBe('ffffffff-ffff-5fff-bfff-ffffffffffff');
     expect(uuidFromDigest('0'.repeat(64), 8)).toBe('00000000-0000-8000-8000-000000000000');
     expect(uuidFromDigest('0123456789abcdef0123456789abcdef', 8)).toBe('01234567-89ab-8def-8123-456789abcdef');
+  });
+
+  it('canonicalizes strings exactly as JSON.stringify, on the fast path and off it; lone surrogates still throw', () => {
+    const strings = ['', 'plain ascii', 'a"b', 'c\\d', 'tab\tnew\nline', '\u0000\u001f', '\u007f del', 'é ü', '\u2028\u2029', '𝄞 pair', 'x'.repeat(300)];
+    for (const text of strings) {
+      expect(jcs(text)).toBe(JSON.stringify(text));
+      expect(jcs({ [text]: text })).toBe(`{${JSON.stringify(text)}:${JSON.stringify(text)}}`);
+    }
+    for (const lone of ['\ud800', 'a\udc00b', '\udbff']) {
+      expect(() => jcs(lone)).toThrow(TypeError);
+      expect(() => jcs({ [lone]: 1 })).toThrow(TypeError);
+    }
+  });
+
+  it('orders members by UTF-16 code units for small and large objects alike', () => {
+    const reference = (o: Record<string, unknown>) => `{${Object.keys(o).sort().map((k) => `${JSON.stringify(k)}:${JSON.stringify(o[k])}`).join(',')}}`;
+    const names = ['b', 'B', 'a', '', '10', '9', 'é', 'z', '\u{1d11e}', '\uff61', 'aa', 'a b', '_', '~', 'Z', 'ab'];
+    for (const count of [1, 2, 5, 16, names.length, 40]) {
+      const object: Record<string, unknown> = {};
+      for (let i = 0; i < count; i++) object[i < names.length ? names[i]! : `k${(i * 7) % 40}`] = i;
+      expect(jcs(object)).toBe(reference(object));
+    }
+    expect(jcs({ n: [0, -0, 1.5, 1e21, 1e-7, -(2 ** 53)] })).toBe('{"n":[0,0,1.5,1e+21,1e-7,-9007199254740992]}');
   });
 });
