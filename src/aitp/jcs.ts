@@ -1,4 +1,5 @@
 import { sha256 } from '@noble/hashes/sha2.js';
+import { needsJsonEscape } from '../lib/json-text.js';
 import { JsonNumber } from './strict-json.js';
 
 // RFC 8785 (JCS) for the value space AITP documents use (SPEC §3): objects, arrays, strings,
@@ -45,11 +46,7 @@ function isPlainObject(value: object): value is Record<string, unknown> {
 function canonicalString(text: string): string {
   // Fast path (event ids hash every string of every ingested entry): with no control character,
   // quote, backslash or surrogate half there is nothing to escape or to refuse.
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return escapedString(text);
-  }
-  return `"${text}"`;
+  return needsJsonEscape(text) ? escapedString(text) : `"${text}"`;
 }
 
 function escapedString(text: string): string {

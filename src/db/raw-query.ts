@@ -50,15 +50,6 @@ export function isoOrNull(text: string | null | undefined): string | null {
   return text === null || text === undefined ? null : isoOf(text);
 }
 
-// eslint-disable-next-line no-control-regex -- JSON must escape U+0000–U+001F, so the check names them
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/** A string (or null) as JSON text; the plain-text check is twice as fast as JSON.stringify. */
-export function jsonString(value: string | null | undefined): string {
-  if (value === null || value === undefined) return 'null';
-  return NEEDS_ESCAPE.test(value) ? JSON.stringify(value) : `"${value}"`;
-}
-
 /** A timestamptz text column as a JSON ISO string (or null); ISO text never needs escaping. */
 export function jsonIso(text: string | null | undefined): string {
   return text === null || text === undefined ? 'null' : `"${isoOf(text)}"`;

@@ -14,7 +14,7 @@ export interface Executor {
  * running total of `len(seq) + 1` falls in one CHUNK_CHARS window, so its payload is at most
  * `{"v":1,"seq":[]}` (16) + CHUNK_CHARS + one seq (≤ 19 digits) bytes.
  */
-export const CHUNK_CHARS = 7_800;
+const CHUNK_CHARS = 7_800;
 
 /**
  * The one statement every event batch is stored with (EVENTS.md §3 step 4, §4.6, DATA-MODEL.md
@@ -127,7 +127,7 @@ function columnsOf(events: readonly NewEvent[]): string[] {
 }
 
 /** `{"a","b",NULL}`: every element quoted, `"` and `\` escaped (as the pg driver writes arrays). */
-export function arrayLiteral(values: ReadonlyArray<string | null>): string {
+function arrayLiteral(values: ReadonlyArray<string | null>): string {
   let out = '{';
   for (let i = 0; i < values.length; i++) {
     const value = values[i]!;

@@ -1,4 +1,5 @@
-import { jsonIso, jsonString, type TextRow } from '../../db/raw-query.js';
+import { jsonIso, type TextRow } from '../../db/raw-query.js';
+import { jsonString } from '../../lib/json-text.js';
 
 /** The columns every event view is built from (a stored row or a just-inserted event). */
 export interface EventRecord {

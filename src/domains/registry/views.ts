@@ -1,4 +1,5 @@
-import { jsonIso, jsonString, type TextRow } from '../../db/raw-query.js';
+import { jsonIso, type TextRow } from '../../db/raw-query.js';
+import { jsonString } from '../../lib/json-text.js';
 import { toIso } from '../../lib/timestamps.js';
 import type { AgentRow } from './repository.js';
 
@@ -12,7 +13,7 @@ export function manifestUrlOf(aid: string): string {
 }
 
 /** `<protocol>//<host>/.well-known/aitp-manifest` of the handshake endpoint, null if unparseable. */
-export function agentManifestHintOf(handshakeEndpoint: string): string | null {
+function agentManifestHintOf(handshakeEndpoint: string): string | null {
   let url: URL;
   try {
     url = new URL(handshakeEndpoint);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isoOf, isoOrNull, jsonString } from '../../../src/db/raw-query.js';
+import { isoOf, isoOrNull } from '../../../src/db/raw-query.js';
+import { jsonString } from '../../../src/lib/json-text.js';
 
 describe('isoOf (timestamptz text → API timestamp)', () => {
   it.each([
