@@ -15,3 +15,12 @@ export function jsonString(value: string | null | undefined): string {
   if (value === null || value === undefined) return 'null';
   return needsJsonEscape(value) ? JSON.stringify(value) : `"${value}"`;
 }
+
+/**
+ * The same text as one flat string. V8 keeps a concatenation as a tree of its pieces, and every
+ * join or write walks that tree again: for text kept and sent many times (rendered rows) the copy
+ * is made once. The round trip is exact for JSON text, which has no lone surrogates.
+ */
+export function flatText(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
+}

@@ -64,5 +64,10 @@ export function listEnvelopeJson<R>(key: string, rows: readonly R[], page: Page,
   const count = Math.min(rows.length, page.limit);
   const items: string[] = new Array<string>(count);
   for (let i = 0; i < count; i++) items[i] = write(rows[i]!);
-  return `{${JSON.stringify(key)}:[${items.join(',')}],"count":${count},"limit":${page.limit},"offset":${page.offset},"hasMore":${rows.length > page.limit}}`;
+  return envelopeJson(key, items, page, rows.length > page.limit);
+}
+
+/** The envelope around items already written as JSON (at most `page.limit` of them). */
+export function envelopeJson(key: string, items: readonly string[], page: Page, hasMore: boolean): string {
+  return `{${JSON.stringify(key)}:[${items.join(',')}],"count":${items.length},"limit":${page.limit},"offset":${page.offset},"hasMore":${hasMore}}`;
 }

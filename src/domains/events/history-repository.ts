@@ -49,6 +49,11 @@ function predicates(filter: HistoryFilter, values: unknown[]): string[] {
 
 const where = (parts: string[]): string => (parts.length === 0 ? '' : `WHERE ${parts.join(' AND ')}`);
 
+/** What a history read returns per row: the Event view's columns, or only the row's `seq`. */
+type Selection = { outer: string; inner: string };
+const FULL_ROWS: Selection = { outer: VIEW_COLUMNS, inner: `${VIEW_COLUMNS}, seq` };
+const SEQS_ONLY: Selection = { outer: 'seq', inner: 'seq, ts' };
+
 /**
  * One page of events, newest first: `ts` desc, `seq` desc (API.md §3.2). Fetches `limit + 1`
  * for `hasMore`. Without `aid` the page walks audit_events_ts_idx (ts, seq) backwards. With
@@ -57,23 +62,43 @@ const where = (parts: string[]): string => (parts.length === 0 ? '' : `WHERE ${p
  * each, and the two ordered runs are merged (a row with aid_a = aid_b = v comes from the first).
  * The text depends only on which filters are present: one prepared statement per combination.
  */
-export async function listHistory(pool: Queryable, filter: HistoryFilter, page: Page): Promise<TextRow[]> {
+function pageQuery(filter: HistoryFilter, page: Page, select: Selection): { text: string; values: unknown[] } {
   const values: unknown[] = [];
   const rest = predicates(filter, values);
   let text: string;
   if (filter.aid === undefined) {
-    text = `SELECT ${VIEW_COLUMNS} FROM audit_events ${where(rest)} ${NEWEST_FIRST}`;
+    text = `SELECT ${select.outer} FROM audit_events ${where(rest)} ${NEWEST_FIRST}`;
   } else {
     const aid = `$${values.push(filter.aid)}`;
     const reach = `$${values.push(page.offset + page.limit + 1)}`;
     const asA = where([`aid_a = ${aid}`, ...rest]);
     const asB = where([`aid_b = ${aid}`, `aid_a IS DISTINCT FROM ${aid}`, ...rest]);
-    text = `SELECT ${VIEW_COLUMNS} FROM (
-        (SELECT ${VIEW_COLUMNS}, seq FROM audit_events ${asA} ${NEWEST_FIRST} LIMIT ${reach})
+    text = `SELECT ${select.outer} FROM (
+        (SELECT ${select.inner} FROM audit_events ${asA} ${NEWEST_FIRST} LIMIT ${reach})
         UNION ALL
-        (SELECT ${VIEW_COLUMNS}, seq FROM audit_events ${asB} ${NEWEST_FIRST} LIMIT ${reach})
+        (SELECT ${select.inner} FROM audit_events ${asB} ${NEWEST_FIRST} LIMIT ${reach})
       ) AS by_aid ${NEWEST_FIRST}`;
   }
   text += ` LIMIT $${values.push(page.limit + 1)} OFFSET $${values.push(page.offset)}`;
+  return { text, values };
+}
+
+/** The page's rows with every Event view column, in one statement. */
+export async function listHistory(pool: Queryable, filter: HistoryFilter, page: Page): Promise<TextRow[]> {
+  const { text, values } = pageQuery(filter, page, FULL_ROWS);
   return queryText(pool, text, values);
+}
+
+/**
+ * Only the page's `seq`s, in page order: the same walk, but no row is rendered by Postgres (the
+ * view columns of a stored event never change, so they are read once per seq: service.ts).
+ */
+export async function listHistorySeqs(pool: Queryable, filter: HistoryFilter, page: Page): Promise<string[]> {
+  const { text, values } = pageQuery(filter, page, SEQS_ONLY);
+  return (await queryText(pool, text, values)).map((row) => row['seq']!);
+}
+
+/** The Event view columns and `seq` of the given events, in no particular order. */
+export async function findEventsBySeq(pool: Queryable, seqs: string[]): Promise<TextRow[]> {
+  return queryText(pool, `SELECT ${VIEW_COLUMNS}, seq FROM audit_events WHERE seq = ANY($1::bigint[])`, [seqs]);
 }

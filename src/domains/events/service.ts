@@ -2,10 +2,12 @@ import type { Database } from '../../db/client.js';
 import { withTxRetry } from '../../db/retry.js';
 import type { Clock } from '../../lib/clock.js';
 import { filterInvalid } from '../../lib/errors.js';
-import { listEnvelopeJson, parsePage } from '../../lib/pagination.js';
+import { flatText } from '../../lib/json-text.js';
+import { envelopeJson, listEnvelopeJson, parsePage } from '../../lib/pagination.js';
 import { aliased, commaList } from '../../lib/query.js';
 import { parseTimestamp } from '../../lib/timestamps.js';
-import { listHistory, type HistoryFilter } from './history-repository.js';
+import { renderListed, VersionCache } from '../../lib/version-cache.js';
+import { findEventsBySeq, listHistory, listHistorySeqs, type HistoryFilter } from './history-repository.js';
 import type { EventMetrics } from './metrics.js';
 import { normalizeBatch } from './normalize.js';
 import { needsTransaction, type PersistExecutor } from './pipeline.js';
@@ -29,8 +31,17 @@ export interface EventsServiceDeps {
 
 const HISTORY_PAGE = { defaultLimit: 100, maxLimit: 1000 };
 const MAX_TYPE_FILTERS = 20;
+/** Rendered events kept (~0.4 KB each): ten full pages of the largest size. */
+const RENDERED_EVENTS = 10_000;
+const RENDERED_TTL_MS = 10 * 60_000;
+/** A stored event never changes (only retention deletes it): its seq is its only version. */
+const STORED = '';
 
 export function createEventsService(deps: EventsServiceDeps) {
+  const rendered = new VersionCache<string>(RENDERED_EVENTS, RENDERED_TTL_MS);
+  const renderBySeq = async (seqs: string[]) =>
+    (await findEventsBySeq(deps.pool, seqs)).map((row) => ({ key: row['seq']!, version: STORED, value: flatText(eventJson(row)) }));
+
   return {
     /**
      * POST /api/events (API.md §3.1): every entry normalized and checked first (nothing is written
@@ -58,8 +69,14 @@ export function createEventsService(deps: EventsServiceDeps) {
     /** GET /api/events/history (API.md §3.2), as JSON text. */
     async history(query: HistoryQuery): Promise<string> {
       const page = parsePage(query, HISTORY_PAGE);
-      const rows = await listHistory(deps.pool, historyFilter(query), page);
-      return listEnvelopeJson('events', rows, page, eventJson);
+      const filter = historyFilter(query);
+      // Postgres walks the index for the page's seqs; only events not rendered yet are read whole.
+      const seqs = await listHistorySeqs(deps.pool, filter, page);
+      const shown = seqs.slice(0, page.limit).map((key) => ({ key, version: STORED }));
+      const items = await renderListed(shown, rendered, renderBySeq);
+      if (items !== undefined) return envelopeJson('events', items, page, seqs.length > page.limit);
+      // An event of the page was deleted (retention) between the two reads: one consistent read.
+      return listEnvelopeJson('events', await listHistory(deps.pool, filter, page), page, eventJson);
     },
   };
 }

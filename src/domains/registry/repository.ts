@@ -67,9 +67,15 @@ export async function upsertAgent(tx: Executor, agent: AgentWrite, now: Date): P
  * The Agent view's columns (API.md §0.5) as text (src/db/raw-query.ts). Ruling 14: an active
  * agent whose manifest reached its expiry ($1 = now) reads as expired, whatever the job did yet.
  */
-const VIEW_COLUMNS = `aid, display_name, handshake_endpoint, offered_caps,
-  CASE WHEN status = 'active' AND manifest_expires_at <= $1 THEN 'expired' ELSE status END AS status,
+const STATUS = `CASE WHEN status = 'active' AND manifest_expires_at <= $1 THEN 'expired' ELSE status END`;
+const VIEW_COLUMNS = `aid, display_name, handshake_endpoint, offered_caps, ${STATUS} AS status,
   namespace, registered_at, last_enrolled_at, last_seen_at, manifest_expires_at, deregistered_at`;
+
+/**
+ * What a rendered Agent view depends on: the row version (a new `xmin` for every committed change
+ * of the row, last_seen_at included) and the status as of $1.
+ */
+const VERSION = `xmin::text || ' ' || ${STATUS} AS version`;
 
 /** The same rule as a filter, on the columns the indexes serve. */
 const STATUS_CONDITION: Record<StatusFilter, string | undefined> = {
@@ -83,7 +89,7 @@ const STATUS_CONDITION: Record<StatusFilter, string | undefined> = {
  * Discovery (API.md §2.2): `limit + 1` rows, `registered_at` asc, `aid` asc. The text depends
  * only on which filters are present, so each combination is one prepared statement.
  */
-export async function listAgentRows(pool: Queryable, filter: AgentFilter, page: Page, now: Date): Promise<TextRow[]> {
+function discoveryQuery(filter: AgentFilter, page: Page, now: Date, columns: string): { text: string; values: unknown[] } {
   const values: unknown[] = [now.toISOString()];
   const conditions: string[] = [];
   const status = STATUS_CONDITION[filter.status];
@@ -99,10 +105,28 @@ export async function listAgentRows(pool: Queryable, filter: AgentFilter, page: 
   if (filter.namespace !== undefined) bind('namespace', filter.namespace);
   values.push(page.limit + 1, page.offset);
   const text =
-    `SELECT ${VIEW_COLUMNS}${filter.includeManifest ? ', manifest_json' : ''} FROM agents` +
+    `SELECT ${columns} FROM agents` +
     (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
     ` ORDER BY registered_at, aid LIMIT $${values.length - 1} OFFSET $${values.length}`;
+  return { text, values };
+}
+
+/** The page's rows with every Agent view column (and `manifest_json` on request), in one statement. */
+export async function listAgentRows(pool: Queryable, filter: AgentFilter, page: Page, now: Date): Promise<TextRow[]> {
+  const columns = `${VIEW_COLUMNS}${filter.includeManifest ? ', manifest_json' : ''}`;
+  const { text, values } = discoveryQuery(filter, page, now, columns);
   return queryText(pool, text, values);
+}
+
+/** Only the `aid` and `version` of the page's rows, in page order. */
+export async function listAgentVersions(pool: Queryable, filter: AgentFilter, page: Page, now: Date): Promise<TextRow[]> {
+  const { text, values } = discoveryQuery(filter, page, now, `aid, ${VERSION}`);
+  return queryText(pool, text, values);
+}
+
+/** The Agent view columns and `version` of the given agents, in no particular order. */
+export async function findAgentsByAid(pool: Queryable, aids: string[], now: Date): Promise<TextRow[]> {
+  return queryText(pool, `SELECT ${VIEW_COLUMNS}, ${VERSION} FROM agents WHERE aid = ANY($2::varchar[])`, [now.toISOString(), aids]);
 }
 
 export async function findAgentRow(pool: Queryable, aid: string, now: Date): Promise<TextRow | undefined> {

@@ -3,7 +3,9 @@ import { isoOrNull } from '../../db/raw-query.js';
 import { withTxRetry } from '../../db/retry.js';
 import type { Clock } from '../../lib/clock.js';
 import { notFound } from '../../lib/errors.js';
-import { listEnvelopeJson, type Page } from '../../lib/pagination.js';
+import { flatText } from '../../lib/json-text.js';
+import { envelopeJson, listEnvelopeJson, type Page } from '../../lib/pagination.js';
+import { renderListed, VersionCache } from '../../lib/version-cache.js';
 import { writeAudit } from '../admin-audit/repository.js';
 import { cpEvent } from '../events/cp-events.js';
 import type { EventPipeline } from '../events/service.js';
@@ -14,8 +16,10 @@ import {
   deregisterAgent,
   expireLapsedAgents,
   findAgentRow,
+  findAgentsByAid,
   findManifestJson,
   listAgentRows,
+  listAgentVersions,
 } from './repository.js';
 import { agentJson } from './views.js';
 
@@ -45,16 +49,31 @@ function expiredEvent(row: AgentSummaryRow, at: Date) {
   return cpEvent({ type: 'agent.expired', ts: at, aidA: row.aid, payload });
 }
 
+/** Rendered agents kept (~0.6 KB each): a registry of this size is listed without rendering. */
+const RENDERED_AGENTS = 10_000;
+const RENDERED_TTL_MS = 10 * 60_000;
+
 /** Discovery, detail, raw manifest, deregistration and expiry (API.md §2.2, §2.5–§2.7). */
 export function createRegistryService(deps: RegistryDeps) {
   const { db, clock } = deps;
   const now = (): Date => new Date(clock.now());
+  const rendered = new VersionCache<string>(RENDERED_AGENTS, RENDERED_TTL_MS);
+  const renderByAid = (at: Date) => async (aids: string[]) =>
+    (await findAgentsByAid(deps.pool, aids, at)).map((row) => ({ key: row['aid']!, version: row['version']!, value: flatText(agentJson(row)) }));
 
   return {
     /** The discovery list as JSON text (API.md §2.2). */
     async list(filter: AgentFilter, page: Page): Promise<string> {
-      const rows = await listAgentRows(deps.pool, filter, page, now());
-      return listEnvelopeJson('agents', rows, page, agentJson);
+      const at = now();
+      if (!filter.includeManifest) {
+        // Postgres lists the page's aids and versions; only agents not rendered at that version are read whole.
+        const rows = await listAgentVersions(deps.pool, filter, page, at);
+        const shown = rows.slice(0, page.limit).map((row) => ({ key: row['aid']!, version: row['version']! }));
+        const items = await renderListed(shown, rendered, renderByAid(at));
+        if (items !== undefined) return envelopeJson('agents', items, page, rows.length > page.limit);
+        // A listed agent changed between the two reads: one consistent read instead.
+      }
+      return listEnvelopeJson('agents', await listAgentRows(deps.pool, filter, page, at), page, agentJson);
     },
 
     /** One Agent view as JSON text (API.md §2.5). */

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { renderListed, VersionCache, type Fetched } from '../../../src/lib/version-cache.js';
+
+function fakeNow(start = 0) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => (now += ms) };
+}
+
+describe('VersionCache', () => {
+  it('serves a value only for the version it was stored with', () => {
+    const cache = new VersionCache<string>(10, 60_000);
+    cache.set('a', '1 active', 'A1');
+    expect(cache.get('a', '1 active')).toBe('A1');
+    expect(cache.get('a', '2 active')).toBeUndefined();
+    expect(cache.get('a', '1 expired')).toBeUndefined();
+    expect(cache.get('b', '1 active')).toBeUndefined();
+    cache.set('a', '2 active', 'A2');
+    expect(cache.get('a', '1 active')).toBeUndefined();
+    expect(cache.get('a', '2 active')).toBe('A2');
+    expect(cache.size).toBe(1);
+  });
+
+  it('drops an entry once it is older than the ttl', () => {
+    const clock = fakeNow();
+    const cache = new VersionCache<string>(10, 1_000, clock.now);
+    cache.set('a', 'v', 'A');
+    clock.advance(1_000);
+    expect(cache.get('a', 'v')).toBe('A');
+    clock.advance(1);
+    expect(cache.get('a', 'v')).toBeUndefined();
+    expect(cache.size).toBe(0);
+  });
+
+  it('holds at most max entries, dropping the oldest insertion', () => {
+    const cache = new VersionCache<number>(3, 60_000);
+    for (let i = 0; i < 5; i++) cache.set(`k${i}`, '', i);
+    expect(cache.size).toBe(3);
+    expect(cache.get('k0', '')).toBeUndefined();
+    expect(cache.get('k1', '')).toBeUndefined();
+    expect([2, 3, 4].map((i) => cache.get(`k${i}`, ''))).toEqual([2, 3, 4]);
+    // Storing an existing key again replaces it without evicting anything.
+    cache.set('k2', 'new', 20);
+    expect(cache.size).toBe(3);
+    expect(cache.get('k3', '')).toBe(3);
+  });
+});
+
+describe('renderListed', () => {
+  const listed = [
+    { key: 'a', version: '1' },
+    { key: 'b', version: '1' },
+    { key: 'c', version: '1' },
+  ];
+
+  it('fetches only the misses, once, and keeps the listed order', async () => {
+    const cache = new VersionCache<string>(10, 60_000);
+    cache.set('b', '1', 'B');
+    const asked: string[][] = [];
+    const fetch = async (keys: string[]): Promise<Array<Fetched<string>>> => {
+      asked.push([...keys]);
+      // Rows come back in any order.
+      return keys.reverse().map((key) => ({ key, version: '1', value: key.toUpperCase() }));
+    };
+    expect(await renderListed(listed, cache, fetch)).toEqual(['A', 'B', 'C']);
+    expect(asked).toEqual([['a', 'c']]);
+    expect(await renderListed(listed, cache, fetch)).toEqual(['A', 'B', 'C']);
+    expect(asked).toHaveLength(1);
+  });
+
+  it('gives up when a fetched row is at another version than listed', async () => {
+    const cache = new VersionCache<string>(10, 60_000);
+    const fetch = async (keys: string[]) => keys.map((key) => ({ key, version: key === 'b' ? '2' : '1', value: key }));
+    expect(await renderListed(listed, cache, fetch)).toBeUndefined();
+    expect(cache.get('b', '1')).toBeUndefined();
+    expect(cache.get('b', '2')).toBeUndefined();
+  });
+
+  it('gives up when a listed row is gone by the time it is fetched', async () => {
+    const cache = new VersionCache<string>(10, 60_000);
+    const fetch = async (keys: string[]) => keys.filter((key) => key !== 'c').map((key) => ({ key, version: '1', value: key }));
+    expect(await renderListed(listed, cache, fetch)).toBeUndefined();
+  });
+
+  it('asks for nothing when every row is cached, and nothing for an empty page', async () => {
+    const cache = new VersionCache<string>(10, 60_000);
+    const fetch = async (): Promise<Array<Fetched<string>>> => {
+      throw new Error('must not fetch');
+    };
+    expect(await renderListed([], cache, fetch)).toEqual([]);
+    for (const { key, version } of listed) cache.set(key, version, key);
+    expect(await renderListed(listed, cache, fetch)).toEqual(['a', 'b', 'c']);
+  });
+});
