@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
+import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { defaultConfig, type Config } from '../../src/config/index.js';
 import type { Clock } from '../../src/lib/clock.js';
@@ -20,7 +20,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     ENROLLMENT_SECRET: randomBytes(32).toString('hex'),
     API_KEYS: [TEST_API_KEY],
     LOG_LEVEL: 'silent',
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'aitp-cp-data-')),
+    DATA_DIR: mkdtempSync(join(inject('dataRoot'), 'app-data-')),
     REPLICA_ID: `test-${randomBytes(3).toString('hex')}`,
     ...overrides,
   });

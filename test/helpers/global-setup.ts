@@ -19,6 +19,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   await pool.end();
   project.provide('pgAdminUrl', server.adminUrl);
   project.provide('pgTemplate', TEMPLATE_DATABASE);
+  // Test apps' DATA_DIRs live under this run's directory, so teardown removes them all.
+  project.provide('dataRoot', dataDir);
   return async () => {
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
@@ -29,5 +31,6 @@ declare module 'vitest' {
   export interface ProvidedContext {
     pgAdminUrl: string;
     pgTemplate: string;
+    dataRoot: string;
   }
 }
