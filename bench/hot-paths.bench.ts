@@ -84,6 +84,11 @@ async function main(): Promise<void> {
     await seedEvents(pool, SEED_EVENTS);
     const history = `${server.base}/api/events/history?limit=100`;
     httpRow(`GET /api/events/history?limit=100, ${SEED_EVENTS.toLocaleString('en-US')} events`, await medianOf(RUNS, get(history, AUTH)), 3_000, 'req/s');
+    // Every request the page before a random instant of the seeded month (`until`): rows mostly not rendered yet.
+    const span = SEED_EVENTS * 2.5 * 1000;
+    const randomPage = () => `/api/events/history?limit=100&until=${new Date(Date.now() - Math.random() * span).toISOString()}`;
+    const coldHistory = () => load({ url: history, seconds: SECONDS, headers: AUTH, path: randomPage });
+    httpRow('same, each request a random page (`until`), rows rendered anew', await medianOf(RUNS, coldHistory), 0, 'req/s');
 
     const aids = (await pool.query<{ aid: string }>('SELECT aid FROM agents ORDER BY aid LIMIT 50')).rows.map((r) => r.aid);
     for (const [batch, target] of [[100, 35_000], [500, 50_000]] as const) {
