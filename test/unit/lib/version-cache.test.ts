@@ -31,17 +31,35 @@ describe('VersionCache', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('holds at most max entries, dropping the oldest insertion', () => {
-    const cache = new VersionCache<number>(3, 60_000);
-    for (let i = 0; i < 5; i++) cache.set(`k${i}`, '', i);
-    expect(cache.size).toBe(3);
+  it('holds at most max entries, dropping the oldest generation whole', () => {
+    const cache = new VersionCache<number>(4, 60_000);
+    for (let i = 0; i < 10; i++) {
+      cache.set(`k${i}`, '', i);
+      expect(cache.size).toBeLessThanOrEqual(4);
+    }
+    expect(cache.get('k9', '')).toBe(9);
+    expect(cache.get('k8', '')).toBe(8);
     expect(cache.get('k0', '')).toBeUndefined();
-    expect(cache.get('k1', '')).toBeUndefined();
-    expect([2, 3, 4].map((i) => cache.get(`k${i}`, ''))).toEqual([2, 3, 4]);
-    // Storing an existing key again replaces it without evicting anything.
-    cache.set('k2', 'new', 20);
-    expect(cache.size).toBe(3);
-    expect(cache.get('k3', '')).toBe(3);
+    expect(cache.get('k5', '')).toBeUndefined();
+  });
+
+  it('keeps an entry that is read while in the old generation', () => {
+    const cache = new VersionCache<number>(4, 60_000);
+    cache.set('hot', '', 1);
+    cache.set('a', '', 2); // young full: hot and a become the old generation
+    expect(cache.get('hot', '')).toBe(1); // moved back to the young generation
+    cache.set('b', '', 3); // young full again: hot and b old, a dropped
+    cache.set('c', '', 4);
+    expect(cache.get('a', '')).toBeUndefined();
+    expect(cache.get('hot', '')).toBe(1);
+  });
+
+  it('stores a key once, whichever generation held it', () => {
+    const cache = new VersionCache<number>(100, 60_000);
+    cache.set('a', '1', 1);
+    cache.set('a', '2', 2);
+    expect(cache.size).toBe(1);
+    expect(cache.get('a', '2')).toBe(2);
   });
 });
 
