@@ -75,15 +75,43 @@ export async function startBareFastify(port: number): Promise<{ url: string; sto
   return { url, stop: () => stopChild(child) };
 }
 
+export interface BenchPostgres {
+  dir: string;
+  pg: EmbeddedPostgres;
+  /** The postmaster's pid; its backends are its children. */
+  postmaster: number;
+}
+
+/** A real embedded PostgreSQL in a temp directory, pinned to CPU 0 (its backends inherit it). */
+export async function startBenchPostgres(port: number): Promise<BenchPostgres> {
+  const dir = mkdtempSync(join(tmpdir(), 'aitp-bench-'));
+  const pg = await startEmbeddedPostgres({ dataDir: dir, port, database: 'aitp_control_plane' });
+  const postmaster = Number(readFileSync(join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
+  pinTree(postmaster, 0);
+  return { dir, pg, postmaster };
+}
+
+/** CPU seconds (user + system) a process and its current children have used, from /proc. */
+export function cpuSecondsOfTree(pid: number): number {
+  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').filter((p) => p.trim() !== '');
+  let ticks = 0;
+  for (const each of [String(pid), ...children.map((p) => p.trim())]) {
+    try {
+      const fields = readFileSync(`/proc/${each}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // exited between ps and the read
+    }
+  }
+  return ticks / 100;
+}
+
 /**
  * Starts a real embedded PostgreSQL and the server as its own node process (as production runs
  * it), both pinned to CPU 0 with taskset so the load generator has CPU 1 to itself.
  */
 export async function startBenchServer(env: Record<string, string> = {}, port = 4600): Promise<BenchServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'aitp-bench-'));
-  const pg: EmbeddedPostgres = await startEmbeddedPostgres({ dataDir: dir, port: port + 1000, database: 'aitp_control_plane' });
-  const postmaster = Number(readFileSync(join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n')[0]);
-  pinTree(postmaster, 0);
+  const { dir, pg } = await startBenchPostgres(port + 1000);
   // The compiled server, as production runs it (`npm run bench` builds dist/ first).
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server (after those of `npm start`, so they
   // win), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
