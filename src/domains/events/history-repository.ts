@@ -51,7 +51,7 @@ const where = (parts: string[]): string => (parts.length === 0 ? '' : `WHERE ${p
 
 /** What a history read returns per row: the Event view's columns, or only the row's `seq`. */
 type Selection = { outer: string; inner: string };
-const FULL_ROWS: Selection = { outer: VIEW_COLUMNS, inner: `${VIEW_COLUMNS}, seq` };
+const FULL_ROWS: Selection = { outer: `${VIEW_COLUMNS}, seq`, inner: `${VIEW_COLUMNS}, seq` };
 const SEQS_ONLY: Selection = { outer: 'seq', inner: 'seq, ts' };
 
 /**
@@ -83,7 +83,7 @@ function pageQuery(filter: HistoryFilter, page: Page, select: Selection): { text
   return { text, values };
 }
 
-/** The page's rows with every Event view column, in one statement. */
+/** The page's rows with every Event view column and `seq`, in one statement. */
 export async function listHistory(pool: Queryable, filter: HistoryFilter, page: Page): Promise<TextRow[]> {
   const { text, values } = pageQuery(filter, page, FULL_ROWS);
   return queryText(pool, text, values);

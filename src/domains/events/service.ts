@@ -1,12 +1,13 @@
 import type { Database } from '../../db/client.js';
+import type { TextRow } from '../../db/raw-query.js';
 import { withTxRetry } from '../../db/retry.js';
 import type { Clock } from '../../lib/clock.js';
 import { filterInvalid } from '../../lib/errors.js';
-import { flatText } from '../../lib/json-text.js';
-import { envelopeJson, listEnvelopeJson, parsePage } from '../../lib/pagination.js';
+import { envelopeJson, parsePage } from '../../lib/pagination.js';
 import { aliased, commaList } from '../../lib/query.js';
 import { parseTimestamp } from '../../lib/timestamps.js';
-import { renderListed, VersionCache } from '../../lib/version-cache.js';
+import { HitRate, renderPage } from '../../lib/rendered-page.js';
+import { VersionCache } from '../../lib/version-cache.js';
 import { findEventsBySeq, listHistory, listHistorySeqs, type HistoryFilter } from './history-repository.js';
 import type { EventMetrics } from './metrics.js';
 import { normalizeBatch } from './normalize.js';
@@ -39,8 +40,8 @@ const STORED = '';
 
 export function createEventsService(deps: EventsServiceDeps) {
   const rendered = new VersionCache<string>(RENDERED_EVENTS, RENDERED_TTL_MS);
-  const renderBySeq = async (seqs: string[]) =>
-    (await findEventsBySeq(deps.pool, seqs)).map((row) => ({ key: row['seq']!, version: STORED, value: flatText(eventJson(row)) }));
+  const hitRate = new HitRate();
+  const keyOf = (row: TextRow) => ({ key: row['seq']!, version: STORED });
 
   return {
     /**
@@ -70,13 +71,14 @@ export function createEventsService(deps: EventsServiceDeps) {
     async history(query: HistoryQuery): Promise<string> {
       const page = parsePage(query, HISTORY_PAGE);
       const filter = historyFilter(query);
-      // Postgres walks the index for the page's seqs; only events not rendered yet are read whole.
-      const seqs = await listHistorySeqs(deps.pool, filter, page);
-      const shown = seqs.slice(0, page.limit).map((key) => ({ key, version: STORED }));
-      const items = await renderListed(shown, rendered, renderBySeq);
-      if (items !== undefined) return envelopeJson('events', items, page, seqs.length > page.limit);
-      // An event of the page was deleted (retention) between the two reads: one consistent read.
-      return listEnvelopeJson('events', await listHistory(deps.pool, filter, page), page, eventJson);
+      const { items, hasMore } = await renderPage(rendered, hitRate, page.limit, {
+        listKeys: async () => (await listHistorySeqs(deps.pool, filter, page)).map((key) => ({ key, version: STORED })),
+        fetchRows: (seqs) => findEventsBySeq(deps.pool, seqs),
+        readPage: () => listHistory(deps.pool, filter, page),
+        keyOf,
+        render: eventJson,
+      });
+      return envelopeJson('events', items, page, hasMore);
     },
   };
 }

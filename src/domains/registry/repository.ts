@@ -111,9 +111,9 @@ function discoveryQuery(filter: AgentFilter, page: Page, now: Date, columns: str
   return { text, values };
 }
 
-/** The page's rows with every Agent view column (and `manifest_json` on request), in one statement. */
+/** The page's rows with every Agent view column, `version` (and `manifest_json` on request), in one statement. */
 export async function listAgentRows(pool: Queryable, filter: AgentFilter, page: Page, now: Date): Promise<TextRow[]> {
-  const columns = `${VIEW_COLUMNS}${filter.includeManifest ? ', manifest_json' : ''}`;
+  const columns = `${VIEW_COLUMNS}, ${VERSION}${filter.includeManifest ? ', manifest_json' : ''}`;
   const { text, values } = discoveryQuery(filter, page, now, columns);
   return queryText(pool, text, values);
 }

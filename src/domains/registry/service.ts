@@ -1,11 +1,11 @@
 import type { Database } from '../../db/client.js';
-import { isoOrNull } from '../../db/raw-query.js';
+import { isoOrNull, type TextRow } from '../../db/raw-query.js';
 import { withTxRetry } from '../../db/retry.js';
 import type { Clock } from '../../lib/clock.js';
 import { notFound } from '../../lib/errors.js';
-import { flatText } from '../../lib/json-text.js';
 import { envelopeJson, listEnvelopeJson, type Page } from '../../lib/pagination.js';
-import { renderListed, VersionCache } from '../../lib/version-cache.js';
+import { HitRate, renderPage } from '../../lib/rendered-page.js';
+import { VersionCache } from '../../lib/version-cache.js';
 import { writeAudit } from '../admin-audit/repository.js';
 import { cpEvent } from '../events/cp-events.js';
 import type { EventPipeline } from '../events/service.js';
@@ -58,22 +58,23 @@ export function createRegistryService(deps: RegistryDeps) {
   const { db, clock } = deps;
   const now = (): Date => new Date(clock.now());
   const rendered = new VersionCache<string>(RENDERED_AGENTS, RENDERED_TTL_MS);
-  const renderByAid = (at: Date) => async (aids: string[]) =>
-    (await findAgentsByAid(deps.pool, aids, at)).map((row) => ({ key: row['aid']!, version: row['version']!, value: flatText(agentJson(row)) }));
+  const hitRate = new HitRate();
+  const keyOf = (row: TextRow) => ({ key: row['aid']!, version: row['version']! });
 
   return {
     /** The discovery list as JSON text (API.md §2.2). */
     async list(filter: AgentFilter, page: Page): Promise<string> {
       const at = now();
-      if (!filter.includeManifest) {
-        // Postgres lists the page's aids and versions; only agents not rendered at that version are read whole.
-        const rows = await listAgentVersions(deps.pool, filter, page, at);
-        const shown = rows.slice(0, page.limit).map((row) => ({ key: row['aid']!, version: row['version']! }));
-        const items = await renderListed(shown, rendered, renderByAid(at));
-        if (items !== undefined) return envelopeJson('agents', items, page, rows.length > page.limit);
-        // A listed agent changed between the two reads: one consistent read instead.
-      }
-      return listEnvelopeJson('agents', await listAgentRows(deps.pool, filter, page, at), page, agentJson);
+      // Listed with the manifest, rows are not kept: the envelopes would fill the cache.
+      if (filter.includeManifest) return listEnvelopeJson('agents', await listAgentRows(deps.pool, filter, page, at), page, agentJson);
+      const { items, hasMore } = await renderPage(rendered, hitRate, page.limit, {
+        listKeys: async () => (await listAgentVersions(deps.pool, filter, page, at)).map(keyOf),
+        fetchRows: (aids) => findAgentsByAid(deps.pool, aids, at),
+        readPage: () => listAgentRows(deps.pool, filter, page, at),
+        keyOf,
+        render: agentJson,
+      });
+      return envelopeJson('agents', items, page, hasMore);
     },
 
     /** One Agent view as JSON text (API.md §2.5). */

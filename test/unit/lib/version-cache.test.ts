@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderListed, VersionCache, type Fetched } from '../../../src/lib/version-cache.js';
+import { VersionCache } from '../../../src/lib/version-cache.js';
 
 function fakeNow(start = 0) {
   let now = start;
@@ -60,52 +60,5 @@ describe('VersionCache', () => {
     cache.set('a', '2', 2);
     expect(cache.size).toBe(1);
     expect(cache.get('a', '2')).toBe(2);
-  });
-});
-
-describe('renderListed', () => {
-  const listed = [
-    { key: 'a', version: '1' },
-    { key: 'b', version: '1' },
-    { key: 'c', version: '1' },
-  ];
-
-  it('fetches only the misses, once, and keeps the listed order', async () => {
-    const cache = new VersionCache<string>(10, 60_000);
-    cache.set('b', '1', 'B');
-    const asked: string[][] = [];
-    const fetch = async (keys: string[]): Promise<Array<Fetched<string>>> => {
-      asked.push([...keys]);
-      // Rows come back in any order.
-      return keys.reverse().map((key) => ({ key, version: '1', value: key.toUpperCase() }));
-    };
-    expect(await renderListed(listed, cache, fetch)).toEqual(['A', 'B', 'C']);
-    expect(asked).toEqual([['a', 'c']]);
-    expect(await renderListed(listed, cache, fetch)).toEqual(['A', 'B', 'C']);
-    expect(asked).toHaveLength(1);
-  });
-
-  it('gives up when a fetched row is at another version than listed', async () => {
-    const cache = new VersionCache<string>(10, 60_000);
-    const fetch = async (keys: string[]) => keys.map((key) => ({ key, version: key === 'b' ? '2' : '1', value: key }));
-    expect(await renderListed(listed, cache, fetch)).toBeUndefined();
-    expect(cache.get('b', '1')).toBeUndefined();
-    expect(cache.get('b', '2')).toBeUndefined();
-  });
-
-  it('gives up when a listed row is gone by the time it is fetched', async () => {
-    const cache = new VersionCache<string>(10, 60_000);
-    const fetch = async (keys: string[]) => keys.filter((key) => key !== 'c').map((key) => ({ key, version: '1', value: key }));
-    expect(await renderListed(listed, cache, fetch)).toBeUndefined();
-  });
-
-  it('asks for nothing when every row is cached, and nothing for an empty page', async () => {
-    const cache = new VersionCache<string>(10, 60_000);
-    const fetch = async (): Promise<Array<Fetched<string>>> => {
-      throw new Error('must not fetch');
-    };
-    expect(await renderListed([], cache, fetch)).toEqual([]);
-    for (const { key, version } of listed) cache.set(key, version, key);
-    expect(await renderListed(listed, cache, fetch)).toEqual(['a', 'b', 'c']);
   });
 });
