@@ -51,7 +51,7 @@ const where = (parts: string[]): string => (parts.length === 0 ? '' : `WHERE ${p
 
 /** What a history read returns per row: the Event view's columns, or only the row's `seq`. */
 type Selection = { outer: string; inner: string };
-const FULL_ROWS: Selection = { outer: `${VIEW_COLUMNS}, seq`, inner: `${VIEW_COLUMNS}, seq` };
+const FULL_ROWS: Selection = { outer: `${VIEW_COLUMNS}, seq`, inner: `${VIEW_COLUMNS}, seq` }; // seq keys the rendered row
 const SEQS_ONLY: Selection = { outer: 'seq', inner: 'seq, ts' };
 
 /**
@@ -91,7 +91,8 @@ export async function listHistory(pool: Queryable, filter: HistoryFilter, page: 
 
 /**
  * Only the page's `seq`s, in page order: the same walk, but no row is rendered by Postgres (the
- * view columns of a stored event never change, so they are read once per seq: service.ts).
+ * view columns of a stored event never change, so they are read once per seq:
+ * src/lib/rendered-page.ts).
  */
 export async function listHistorySeqs(pool: Queryable, filter: HistoryFilter, page: Page): Promise<string[]> {
   const { text, values } = pageQuery(filter, page, SEQS_ONLY);
