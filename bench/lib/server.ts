@@ -37,12 +37,15 @@ export function readRssMb(pid: number): number {
   return Math.round(kb / 102.4) / 10;
 }
 
+/** A process and its current children, as pid strings. */
+function processTree(pid: number): string[] {
+  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').filter((p) => p.trim() !== '');
+  return [String(pid), ...children.map((p) => p.trim())];
+}
+
 /** Pins a process, every thread of it and its current children to one CPU (children forked later inherit it). */
 function pinTree(pid: number, cpu: number): void {
-  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').filter((p) => p.trim() !== '');
-  for (const each of [String(pid), ...children.map((p) => p.trim())]) {
-    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), each], { stdio: 'ignore' });
-  }
+  for (const each of processTree(pid)) execFileSync('taskset', ['-a', '-p', '-c', String(cpu), each], { stdio: 'ignore' });
 }
 
 /** The node arguments of `npm start` (`npm run build && node <args>`), so the bench runs what production runs. */
@@ -93,9 +96,8 @@ export async function startBenchPostgres(port: number): Promise<BenchPostgres> {
 
 /** CPU seconds (user + system) a process and its current children have used, from /proc. */
 export function cpuSecondsOfTree(pid: number): number {
-  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').filter((p) => p.trim() !== '');
   let ticks = 0;
-  for (const each of [String(pid), ...children.map((p) => p.trim())]) {
+  for (const each of processTree(pid)) {
     try {
       const fields = readFileSync(`/proc/${each}/stat`, 'utf8').split(') ')[1]!.split(' ');
       ticks += Number(fields[11]) + Number(fields[12]);
