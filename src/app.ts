@@ -35,7 +35,7 @@ import rateLimit from './plugins/rate-limit.js';
 import requestId, { requestIdFor } from './plugins/request-id.js';
 import responseHeaders from './plugins/response-headers.js';
 import routeTable from './plugins/route-table.js';
-import sseHub from './plugins/sse-hub.js';
+import sseHub from './domains/stream/sse-hub.js';
 import { handshakeRoutes } from './routes/handshake.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';

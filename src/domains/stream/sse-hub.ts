@@ -1,9 +1,9 @@
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { HubBatch, type CloseReason, type HubEvent, type StreamConnection } from '../domains/stream/connection.js';
-import { toHubEvent } from '../domains/stream/record.js';
-import { rowsAfter, rowsBySeq } from '../domains/stream/repository.js';
-import { shuttingDown, sseCapacity } from '../lib/errors.js';
+import { HubBatch, type CloseReason, type HubEvent, type StreamConnection } from './connection.js';
+import { toHubEvent } from './record.js';
+import { rowsAfter, rowsBySeq } from './repository.js';
+import { shuttingDown, sseCapacity } from '../../lib/errors.js';
 
 export interface SseHub {
   /** Throws 503 SSE_CAPACITY / SHUTTING_DOWN when a new stream may not open (EVENTS.md §6.2 step 1). */
