@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import { createTally } from '../projections/index.js';
 import { createEventMetrics, recordCommitted } from './metrics.js';
-import { persistEvents } from './pipeline.js';
+import { persistEvents } from '../event-pipeline/pipeline.js';
 import { eventRoutes } from './routes.js';
 import { createEventsService, type EventPipeline } from './service.js';
 

@@ -11,7 +11,7 @@ import { VersionCache } from '../../lib/version-cache.js';
 import { findEventsBySeq, listHistory, listHistorySeqs, type HistoryFilter } from './history-repository.js';
 import type { EventMetrics } from './metrics.js';
 import { normalizeBatch } from './normalize.js';
-import { needsTransaction, type PersistExecutor } from './pipeline.js';
+import { needsTransaction, type PersistExecutor } from '../event-pipeline/pipeline.js';
 import type { HistoryQuery, IngestResult } from './schemas.js';
 import { withAliases, type NewEvent, type StoredEvent } from './types.js';
 import { eventJson } from './views.js';

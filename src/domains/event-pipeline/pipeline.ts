@@ -2,8 +2,8 @@ import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { Database } from '../../db/client.js';
 import { feedsProjection, projectEvents, type ProjectionDeps } from '../projections/index.js';
 import { enqueueDeliveries, isDeliverable } from '../webhooks/outbox.js';
-import { storeEvents, type Executor } from './repository.js';
-import type { NewEvent, StoredEvent } from './types.js';
+import { storeEvents, type Executor } from '../events/repository.js';
+import type { NewEvent, StoredEvent } from '../events/types.js';
 
 /** A drizzle transaction, or the database itself for a batch that needs no transaction. */
 export type PersistExecutor = Pick<Database, 'execute'> & Executor;
