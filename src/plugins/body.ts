@@ -1,6 +1,6 @@
 import fp from 'fastify-plugin';
-import { assertSafeQuery } from '../lib/query.js';
-import { decodeUtf8Body, parseJsonBody } from '../lib/safe-json.js';
+import { assertSafeQuery } from '../lib/query-params.js';
+import { decodeUtf8Body, parseJsonBody } from '../lib/body-json.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { listEnvelope, parsePage } from '../../lib/pagination.js';
-import { aliased } from '../../lib/query.js';
+import { aliased } from '../../lib/query-params.js';
 import { listAudit, type AuditRow } from './repository.js';
 import { AuditListSchema, AuditQuerySchema, type AuditEntry } from './schemas.js';
 

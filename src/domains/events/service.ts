@@ -4,7 +4,7 @@ import { withTxRetry } from '../../db/retry.js';
 import type { Clock } from '../../lib/clock.js';
 import { filterInvalid } from '../../lib/errors.js';
 import { envelopeJson, parsePage } from '../../lib/pagination.js';
-import { aliased, commaList } from '../../lib/query.js';
+import { aliased, commaList } from '../../lib/query-params.js';
 import { parseTimestamp } from '../../lib/timestamps.js';
 import { HitRate, renderPage } from '../../lib/rendered-page.js';
 import { VersionCache } from '../../lib/version-cache.js';

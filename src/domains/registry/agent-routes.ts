@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { badRequest } from '../../lib/errors.js';
 import { sendJsonText } from '../../lib/json-reply.js';
 import { parsePage } from '../../lib/pagination.js';
-import { aliased, parseBoolean } from '../../lib/query.js';
+import { aliased, parseBoolean } from '../../lib/query-params.js';
 import { exportAgent } from './export.js';
 import type { RegistryService } from './service.js';
 import {

@@ -1,6 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { ListSchema, PageQuerySchema } from '../../lib/pagination.js';
-import { BooleanQuery } from '../../lib/query.js';
+import { BooleanQuery } from '../../lib/query-params.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 /** ISO-8601 UTC with milliseconds (contract README §Timestamps). */

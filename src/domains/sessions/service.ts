@@ -2,7 +2,7 @@ import type { Database } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { badRequest, notFound } from '../../lib/errors.js';
 import { listEnvelope, parsePage } from '../../lib/pagination.js';
-import { aliased } from '../../lib/query.js';
+import { aliased } from '../../lib/query-params.js';
 import { parseTimestamp } from '../../lib/timestamps.js';
 import { toEventView } from '../events/views.js';
 import { countSessionTcts, sessionTctBatch, type TctCursor } from '../tcts/repository.js';

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { aliased, commaList } from '../../lib/query.js';
+import { aliased, commaList } from '../../lib/query-params.js';
 import { normalizedType } from '../events/types.js';
 import { PRELUDE, StreamConnection } from './connection.js';
 import type { StreamFilter } from './filter.js';

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ListSchema, PageQuerySchema } from '../../lib/pagination.js';
-import { BooleanQuery } from '../../lib/query.js';
+import { BooleanQuery } from '../../lib/query-params.js';
 import { UuidString } from '../../lib/schemas.js';
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);

@@ -1,7 +1,7 @@
 import type { Database } from '../../db/client.js';
 import type { Clock } from '../../lib/clock.js';
 import { listEnvelope, parsePage } from '../../lib/pagination.js';
-import { aliased, parseBoolean } from '../../lib/query.js';
+import { aliased, parseBoolean } from '../../lib/query-params.js';
 import { listDelegations, listTcts } from './repository.js';
 import type { DelegationQuery, TctQuery } from './schemas.js';
 import { toDelegationView, toTctView } from './views.js';

@@ -4,7 +4,7 @@ import { notifyInTx } from '../../db/notify.js';
 import type { Clock } from '../../lib/clock.js';
 import { notFound, urlNotAllowed, webhookInactive } from '../../lib/errors.js';
 import { listEnvelope, parsePage } from '../../lib/pagination.js';
-import { aliased, parseBoolean } from '../../lib/query.js';
+import { aliased, parseBoolean } from '../../lib/query-params.js';
 import { writeAudit } from '../admin-audit/repository.js';
 import { normalizedType } from '../events/types.js';
 import type { BreakerSnapshot, CircuitBreakers } from './breaker.js';

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { badRequest } from './errors.js';
-import { stringProblem } from './safe-json.js';
+import { stringProblem } from './body-json.js';
 
 /** Booleans accept `true|false|1|0` (contract README §Query parameters). */
 export const BooleanQuery = Type.Union([Type.Literal('true'), Type.Literal('false'), Type.Literal('1'), Type.Literal('0')]);
