@@ -2,7 +2,7 @@ import fp from 'fastify-plugin';
 import { Gauge } from 'prom-client';
 import { deriveAid, parseSeedHex, type BuiltManifest } from '../aitp/index.js';
 import { serverMisconfigured } from '../lib/errors.js';
-import { createManifestCache } from '../lib/manifest-cache.js';
+import { createManifestCache } from './manifest-cache.js';
 
 export interface Identity {
   /** The CP's AID, `aid:pubkey:<b64u>` (SPEC.md §2.2). */

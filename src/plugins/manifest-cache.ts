@@ -1,5 +1,5 @@
 import { buildManifest, type BuiltManifest } from '../aitp/index.js';
-import { nowSeconds, type Clock } from './clock.js';
+import { nowSeconds, type Clock } from '../lib/clock.js';
 
 /** OPERATIONS.md §7.1: TTL 86400 s; rebuilt at half of it or when ≤ 3600 s remain. */
 export const MANIFEST_TTL_SECS = 86_400;
