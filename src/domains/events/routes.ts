@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../lib/errors.js';
-import { sendJsonText } from '../../lib/json-reply.js';
+import { sendJsonText } from '../../plugins/json-text-reply.js';
 import { toAppError } from '../../plugins/error-handler.js';
 import type { EventMetrics } from './metrics.js';
 import { HistoryQuerySchema, HistoryResponseSchema, IngestBodySchema, IngestResultSchema } from './schemas.js';

@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { badRequest } from '../../lib/errors.js';
-import { sendJsonText } from '../../lib/json-reply.js';
+import { sendJsonText } from '../../plugins/json-text-reply.js';
 import { parsePage } from '../../lib/pagination.js';
 import { aliased, parseBoolean } from '../../lib/query-params.js';
 import { exportAgent } from './export.js';
