@@ -1,6 +1,9 @@
 import { sql } from 'drizzle-orm';
-import type { Channel } from '../plugins/notify.js';
 import type { Database } from './client.js';
+
+/** The LISTEN/NOTIFY channels (DATA-MODEL.md §NOTIFY); src/plugins/notify.ts listens on each. */
+export const CHANNELS = ['aitp_events', 'aitp_control'] as const;
+export type Channel = (typeof CHANNELS)[number];
 
 type Executor = Pick<Database, 'execute'>;
 

@@ -1,9 +1,7 @@
 import fp from 'fastify-plugin';
 import pg from 'pg';
 import { Counter, Gauge } from 'prom-client';
-
-export const CHANNELS = ['aitp_events', 'aitp_control'] as const;
-export type Channel = (typeof CHANNELS)[number];
+import { CHANNELS, type Channel } from '../db/notify.js';
 
 type Handler = (payload: Record<string, unknown>) => void;
 
