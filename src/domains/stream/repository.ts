@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { EVENT_ROW_COLUMNS, toEventRow, type EventRow, type RawEventRow } from '../events/event-rows.js';
+import { EVENT_ROW_COLUMNS, toEventRow, type EventRow, type RawEventRow } from './event-rows.js';
 import { withAliases } from '../events/types.js';
 import type { StreamFilter } from './filter.js';
 
