@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
 import adminAudit from './domains/admin-audit/index.js';
 import registry from './domains/registry/index.js';
+import eventPipeline from './domains/event-pipeline/index.js';
 import events from './domains/events/index.js';
 import retention from './domains/retention/index.js';
 import dashboard from './domains/dashboard/index.js';
@@ -100,6 +101,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
 
   // domains
   await app.register(webhooks);
+  await app.register(eventPipeline);
   await app.register(sessions);
   await app.register(tcts);
   await app.register(dashboard);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
-import { persistEvents } from '../../src/domains/event-pipeline/pipeline.js';
+import { persistEvents } from '../../src/domains/event-pipeline/index.js';
 import { BENCH_API_KEY } from './server.js';
 import { percentile } from './stats.js';
 

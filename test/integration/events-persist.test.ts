@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpEvent } from '../../src/domains/events/cp-events.js';
-import { needsTransaction, persistEvents } from '../../src/domains/event-pipeline/pipeline.js';
+import { needsTransaction, persistEvents } from '../../src/domains/event-pipeline/index.js';
 import type { EventView } from '../../src/domains/events/views.js';
 import { AUTH, buildTestApp } from '../helpers/app.js';
 import { openSse } from '../helpers/sse.js';

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeAudit } from '../../src/domains/admin-audit/repository.js';
+import { recordAudit } from '../../src/domains/admin-audit/repository.js';
 import { TEST_API_KEY, buildTestApp } from '../helpers/app.js';
 
 const OTHER_KEY = 'other-api-key-0123456789abcdef';
@@ -23,7 +23,7 @@ async function registerSideEffectRoute(a: FastifyInstance): Promise<void> {
       const body = request.body as { tag: string; delayMs?: number; fail?: boolean };
       if (body.delayMs) await sleep(body.delayMs);
       if (body.fail) return reply.status(409).send({ error: 'nope', code: 'ALREADY_EXISTS' });
-      await writeAudit(a.db, { action: 'test.effect', actorId: request.principal.fingerprint, targetId: body.tag, details: {}, requestId: request.id });
+      await recordAudit(a.db, { action: 'test.effect', actorId: request.principal.fingerprint, targetId: body.tag, details: {}, requestId: request.id });
       return reply.status(201).send({ tag: body.tag, at: Date.now() });
     },
   );

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drain } from '../../src/boot/shutdown.js';
-import { persistEvents } from '../../src/domains/event-pipeline/pipeline.js';
+import { persistEvents } from '../../src/domains/event-pipeline/index.js';
 import type { NewEvent } from '../../src/domains/events/types.js';
 import { AUTH, buildTestApp } from '../helpers/app.js';
 import { openSse, type SseClient } from '../helpers/sse.js';

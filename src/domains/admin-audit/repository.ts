@@ -17,7 +17,7 @@ export interface AuditRecord {
 }
 
 /** One admin audit row, written in the transaction of the change it records. */
-export async function writeAudit(tx: Writer, record: AuditRecord): Promise<void> {
+export async function recordAudit(tx: Writer, record: AuditRecord): Promise<void> {
   await tx.insert(adminAuditLog).values(record);
 }
 

@@ -23,3 +23,4 @@ export const AuditQuerySchema = Type.Object({
   targetId: Type.Optional(Type.String()),
   ...PageQuerySchema,
 });
+export type AuditQuery = Static<typeof AuditQuerySchema>;

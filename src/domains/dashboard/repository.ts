@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gte, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { agents, handshakeSessions } from '../../db/schema/index.js';
 import type { Page } from '../../lib/pagination.js';
-import type { SessionRow } from '../sessions/views.js';
+import type { SessionRow } from '../sessions/index.js';
 
 type Reader = Pick<Database, 'select' | 'execute'>;
 

@@ -1,12 +1,7 @@
 import { PgTransaction } from 'drizzle-orm/pg-core';
-import type { Database } from '../../db/client.js';
+import { storeEvents, type NewEvent, type PersistExecutor, type StoredEvent } from '../events/index.js';
 import { feedsProjection, projectEvents, type ProjectionDeps } from '../projections/index.js';
-import { enqueueDeliveries, isDeliverable } from '../webhooks/outbox.js';
-import { storeEvents, type Executor } from '../events/repository.js';
-import type { NewEvent, StoredEvent } from '../events/types.js';
-
-/** A drizzle transaction, or the database itself for a batch that needs no transaction. */
-export type PersistExecutor = Pick<Database, 'execute'> & Executor;
+import { enqueueDeliveries, isDeliverable } from '../webhooks/index.js';
 
 /**
  * True when storing `events` may write more than the one statement of storeEvents: a projection

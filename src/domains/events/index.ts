@@ -1,41 +1,23 @@
 import fp from 'fastify-plugin';
-import { createTally } from '../projections/index.js';
-import { createEventMetrics, recordCommitted } from './metrics.js';
-import { persistEvents } from '../event-pipeline/pipeline.js';
+import { createEventMetrics } from './metrics.js';
 import { eventRoutes } from './routes.js';
-import { createEventsService, type EventPipeline } from './service.js';
+import { createEventsService } from './service.js';
 
-declare module 'fastify' {
-  interface FastifyInstance {
-    /**
-     * persistEvents with projection failures logged and event/projection metrics applied after
-     * commit. CP-emitted events use it too: `const r = await app.eventPipeline.persist(tx, [...])`
-     * inside the transaction, `r.committed()` after it.
-     */
-    eventPipeline: EventPipeline;
-  }
-}
+// The event kernel other domains build on: one event model, the audit_events reads and writes.
+export { cpEvent } from './cp-events.js';
+export { deriveEventId, eventIdFor, isUuid, uuidFromDigest } from './event-id.js';
+export { EVENT_COLUMNS } from './history-repository.js';
+export { storeEvents } from './repository.js';
+export { EventSchema } from './schemas.js';
+export { normalizedType, withAliases, type EventPipeline, type NewEvent, type PersistExecutor, type StoredEvent } from './types.js';
+export { eventJson, toEventView, toStreamRecord, type EventRecord, type EventView, type StreamRecord } from './views.js';
 
-/** Event ingest and history (API.md §3.1, §3.2) and the projections behind them (EVENTS.md §4). */
+/** Event ingest and history (API.md §3.1, §3.2); what is stored goes through app.eventPipeline. */
 export default fp(
   async (app) => {
     const metrics = createEventMetrics(app.metrics.registry);
-    const pipeline: EventPipeline = {
-      async persist(tx, events) {
-        const tally = createTally();
-        const stored = await persistEvents(tx, events, { log: app.log, tally });
-        return {
-          stored,
-          committed: () => {
-            recordCommitted(metrics, stored, tally);
-            if (tally.deliveriesEnqueued > 0) app.webhooks.enqueued(tally.deliveriesEnqueued);
-          },
-        };
-      },
-    };
-    app.decorate('eventPipeline', pipeline);
-    const service = createEventsService({ db: app.db, pool: app.pool, clock: app.clock, pipeline, metrics });
+    const service = createEventsService({ db: app.db, pool: app.pool, clock: app.clock, pipeline: app.eventPipeline, metrics });
     await app.register(eventRoutes, { service, metrics });
   },
-  { name: 'events', dependencies: ['db', 'metrics', 'clock'] },
+  { name: 'events', dependencies: ['config', 'db', 'metrics', 'clock', 'event-pipeline', 'idempotency', 'auth', 'body'] },
 );

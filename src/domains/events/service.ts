@@ -11,15 +11,9 @@ import { VersionCache } from '../../lib/version-cache.js';
 import { findEventsBySeq, listHistory, listHistorySeqs, type HistoryFilter } from './history-repository.js';
 import type { EventMetrics } from './metrics.js';
 import { normalizeBatch } from './normalize.js';
-import { needsTransaction, type PersistExecutor } from '../event-pipeline/pipeline.js';
 import type { HistoryQuery, IngestResult } from './schemas.js';
-import { withAliases, type NewEvent, type StoredEvent } from './types.js';
+import { withAliases, type EventPipeline } from './types.js';
 import { eventJson } from './views.js';
-
-/** persistEvents bound to the logger and metrics; `committed()` applies the counts after commit. */
-export interface EventPipeline {
-  persist(tx: PersistExecutor, events: readonly NewEvent[]): Promise<{ stored: StoredEvent[]; committed(): void }>;
-}
 
 export interface EventsServiceDeps {
   db: Pick<Database, 'transaction' | 'execute' | '_'>;
@@ -54,7 +48,7 @@ export function createEventsService(deps: EventsServiceDeps) {
       let inserted = 0;
       if (batch.events.length > 0) {
         const { events } = batch;
-        const persist = needsTransaction(events)
+        const persist = deps.pipeline.needsTransaction(events)
           ? () => deps.db.transaction((tx) => deps.pipeline.persist(tx, events))
           : () => deps.pipeline.persist(deps.db, events);
         const result = await withTxRetry(persist);

@@ -1,4 +1,14 @@
+import type { Database } from '../../db/client.js';
+import type { Executor } from './repository.js';
 import type { EventRecord } from './views.js';
+
+// One event, in the shapes that earn their place:
+// - NewEvent: what ingest normalization or a CP emitter hands the pipeline (with the producer);
+// - StoredEvent: a NewEvent the insert returned as new, with seq and created_at (projections, outbox, metrics);
+// - EventView (views.ts): the API.md §0.5 JSON object (session detail, replay, exports);
+// - StreamRecord (views.ts): the EVENTS.md §6.1 record, byte order load-bearing (SSE data, webhook payload);
+// - TextRow (src/db/raw-query.ts): a history row read as text and rendered straight to JSON.
+// The stream domain keeps its own row and frame shapes (src/domains/stream/).
 
 /** An event ready to store (EVENTS.md §1.1), after ingest normalization or CP emission. */
 export interface NewEvent extends EventRecord {
@@ -32,4 +42,22 @@ export function withAliases(types: Iterable<string>): string[] {
     }
   }
   return [...all];
+}
+
+/** A drizzle transaction, or the database itself for a batch that needs no transaction. */
+export type PersistExecutor = Pick<Database, 'execute'> & Executor;
+
+/**
+ * The write pipeline (src/domains/event-pipeline) as `app.eventPipeline`: the events domain and
+ * every CP emitter persist through it without importing it.
+ */
+export interface EventPipeline {
+  /** True when persisting `events` may write more than one statement, so they need a transaction. */
+  needsTransaction(events: readonly NewEvent[]): boolean;
+  /**
+   * Stores, projects and enqueues inside `tx`; `committed()` applies metrics and pokes the
+   * dispatcher after commit. CP emitters: `const r = await app.eventPipeline.persist(tx, [...])`
+   * inside their transaction, `r.committed()` after it.
+   */
+  persist(tx: PersistExecutor, events: readonly NewEvent[]): Promise<{ stored: StoredEvent[]; committed(): void }>;
 }

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { isConnectivityError } from '../../db/errors.js';
 import { isRetryableTxError } from '../../db/retry.js';
-import { normalizedType, type StoredEvent } from '../events/types.js';
+import { normalizedType, type StoredEvent } from '../events/index.js';
 import { projectDelegation } from './delegations.js';
 import { projectRevocation } from './revocation.js';
 import { projectSessions } from './sessions.js';

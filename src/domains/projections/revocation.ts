@@ -1,6 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { StoredEvent } from '../events/types.js';
-import { isUuid } from '../events/event-id.js';
+import { isUuid, type StoredEvent } from '../events/index.js';
 import { asObject } from './claims.js';
 import type { Executor, ProjectionTally } from './tally.js';
 

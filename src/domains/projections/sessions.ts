@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { truncateCodePoints } from '../../lib/code-points.js';
-import type { StoredEvent } from '../events/types.js';
+import type { StoredEvent } from '../events/index.js';
 import { asObject, fitsIn } from './claims.js';
 import type { Executor, ProjectionTally } from './tally.js';
 

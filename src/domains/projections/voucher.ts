@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { uuidFromDigest } from '../events/event-id.js';
+import { uuidFromDigest } from '../events/index.js';
 import { asObject, nonEmptyString, type Claims } from './claims.js';
 
 const B64U_SEGMENT = /^[A-Za-z0-9_-]+$/;

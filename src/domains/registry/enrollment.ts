@@ -5,9 +5,8 @@ import { withTxRetry } from '../../db/retry.js';
 import type { Clock } from '../../lib/clock.js';
 import { manifestExpired, manifestInvalid, serverMisconfigured, tokenInvalid, tokenReplayed } from '../../lib/errors.js';
 import { sha256Hex } from '../../lib/hashing.js';
-import { writeAudit } from '../admin-audit/repository.js';
-import { cpEvent } from '../events/cp-events.js';
-import type { EventPipeline } from '../events/service.js';
+import { recordAudit } from '../admin-audit/index.js';
+import { cpEvent, type EventPipeline } from '../events/index.js';
 import {
   type EnrollmentGrant,
   manifestHash,
@@ -116,7 +115,7 @@ export function createEnrollmentService(deps: EnrollmentDeps) {
     const payload = { displayName, namespace, handshakeEndpoint, offeredCaps, reregistered: written.reregistered };
     const persisted = await deps.pipeline.persist(tx, [cpEvent({ type: 'agent.registered', ts: now, aidA: aid, payload })]);
     const details = { namespace, reregistered: written.reregistered };
-    await writeAudit(tx, { action: 'agent.register', actorId: `agent:${aid}`, targetId: aid, details, requestId: input.requestId });
+    await recordAudit(tx, { action: 'agent.register', actorId: `agent:${aid}`, targetId: aid, details, requestId: input.requestId });
     return { ...written, committed: persisted.committed };
   };
 

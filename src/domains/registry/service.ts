@@ -6,9 +6,8 @@ import { notFound } from '../../lib/errors.js';
 import { envelopeJson, listEnvelopeJson, type Page } from '../../lib/pagination.js';
 import { HitRate, renderPage } from '../../lib/rendered-page.js';
 import { VersionCache } from '../../lib/version-cache.js';
-import { writeAudit } from '../admin-audit/repository.js';
-import { cpEvent } from '../events/cp-events.js';
-import type { EventPipeline } from '../events/service.js';
+import { recordAudit } from '../admin-audit/index.js';
+import { cpEvent, type EventPipeline } from '../events/index.js';
 import type { RegistryCounters } from './metrics.js';
 import {
   type AgentFilter,
@@ -100,7 +99,7 @@ export function createRegistryService(deps: RegistryDeps) {
           if (row === undefined) return undefined;
           const event = cpEvent({ type: 'agent.deregistered', ts: at, aidA: aid, payload: { reason: 'admin_deregister' } });
           const persisted = await deps.pipeline.persist(tx, [event]);
-          await writeAudit(tx, { action: 'agent.deregister', actorId: actor.actorId, targetId: aid, details: {}, requestId: actor.requestId });
+          await recordAudit(tx, { action: 'agent.deregister', actorId: actor.actorId, targetId: aid, details: {}, requestId: actor.requestId });
           return { row, committed: persisted.committed };
         }),
       );

@@ -6,9 +6,8 @@ import type { Clock } from '../../lib/clock.js';
 import { AppError, bodyInvalid, insertFailed, internalError } from '../../lib/errors.js';
 import { listEnvelope, parsePage } from '../../lib/pagination.js';
 import { parseTimestamp } from '../../lib/timestamps.js';
-import { writeAudit } from '../admin-audit/repository.js';
-import { cpEvent } from '../events/cp-events.js';
-import type { EventPipeline } from '../events/service.js';
+import { recordAudit } from '../admin-audit/index.js';
+import { cpEvent, type EventPipeline } from '../events/index.js';
 import { findEntry, insertEntry, listEntries, type RevocationEntryRow } from './repository.js';
 import type { CreateEntryBody, EntryListQuery, RevocationEntry } from './schemas.js';
 
@@ -67,7 +66,7 @@ export function createRevocationService(deps: RevocationServiceDeps) {
         if (row === undefined) return undefined;
         const event = cpEvent({ type: 'tct.revoked', ts: row.revokedAt, aidA: null, payload: { jti: row.jti, reason: row.reason } });
         const persisted = await deps.pipeline.persist(tx, [event]);
-        await writeAudit(tx, { action: 'revocation.add', actorId: actor.fingerprint, targetId: row.jti, details: { reason: row.reason }, requestId: actor.requestId });
+        await recordAudit(tx, { action: 'revocation.add', actorId: actor.fingerprint, targetId: row.jti, details: { reason: row.reason }, requestId: actor.requestId });
         await notifyInTx(tx, 'aitp_control', { kind: 'revocation_changed' });
         return { row, committed: persisted.committed };
       }),

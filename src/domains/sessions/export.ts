@@ -1,5 +1,5 @@
-import type { EventView } from '../events/views.js';
-import type { TctRecord } from '../tcts/schemas.js';
+import type { EventView } from '../events/index.js';
+import type { TctRecord } from '../tcts/index.js';
 import type { Session } from './schemas.js';
 
 /** Per-kind cap of a session export (API.md §4.3). */

@@ -2,8 +2,7 @@ import { and, asc, desc, eq, gte, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { auditEvents, handshakeSessions } from '../../db/schema/index.js';
 import type { Page } from '../../lib/pagination.js';
-import { EVENT_COLUMNS } from '../events/history-repository.js';
-import type { EventRecord } from '../events/views.js';
+import { EVENT_COLUMNS, type EventRecord } from '../events/index.js';
 import type { SessionRow } from './views.js';
 
 type Reader = Pick<Database, 'select'>;

@@ -1,6 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ListSchema, PageQuerySchema } from '../../lib/pagination.js';
-import { EventSchema } from '../events/schemas.js';
+import { EventSchema } from '../events/index.js';
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const SessionStatus = Type.Union([Type.Literal('started'), Type.Literal('complete'), Type.Literal('failed')]);

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import type { EventRecord } from '../events/views.js';
+import type { EventRecord } from '../events/index.js';
 
 /** An audit_events row read with raw SQL (history, the SSE hub), with what the database assigned. */
 export interface EventRow extends EventRecord {

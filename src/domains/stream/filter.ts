@@ -1,4 +1,4 @@
-import { normalizedType } from '../events/types.js';
+import { normalizedType } from '../events/index.js';
 
 /** Stream filters (EVENTS.md §6.4): ANDed; the same predicate serves the backlog SQL and live matching. */
 export interface StreamFilter {

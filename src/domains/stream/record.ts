@@ -1,4 +1,4 @@
-import { toStreamRecord } from '../events/views.js';
+import { toStreamRecord } from '../events/index.js';
 import type { HubEvent } from './connection.js';
 import type { StreamRow } from './repository.js';
 

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { EVENT_ROW_COLUMNS, toEventRow, type EventRow, type RawEventRow } from './event-rows.js';
-import { withAliases } from '../events/types.js';
+import { withAliases } from '../events/index.js';
 import type { StreamFilter } from './filter.js';
 
 type Executor = Pick<Database, 'execute'>;

@@ -3,7 +3,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { aliased, commaList } from '../../lib/query-params.js';
-import { normalizedType } from '../events/types.js';
+import { normalizedType } from '../events/index.js';
 import { PRELUDE, StreamConnection } from './connection.js';
 import type { StreamFilter } from './filter.js';
 import { toHubEvent } from './record.js';

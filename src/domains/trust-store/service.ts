@@ -2,7 +2,7 @@ import type { Database } from '../../db/client.js';
 import { alreadyExists, bodyInvalid, notFound } from '../../lib/errors.js';
 import { listEnvelope, parsePage, type PageLimits } from '../../lib/pagination.js';
 import { parseTimestamp, toIso } from '../../lib/timestamps.js';
-import { writeAudit } from '../admin-audit/repository.js';
+import { recordAudit } from '../admin-audit/index.js';
 import {
   ANCHOR_UNIQUE_CONSTRAINT,
   deleteAnchor,
@@ -102,7 +102,7 @@ export function createTrustStoreService({ db }: TrustStoreDeps) {
         const row = await insertAnchor(tx, anchor);
         if (row) {
           const details = { namespace: row.namespace, issuerUrl: row.issuerUrl };
-          await writeAudit(tx, { action: 'trust-anchor.create', actorId: actor.actorId, targetId: row.id, details, requestId: actor.requestId });
+          await recordAudit(tx, { action: 'trust-anchor.create', actorId: actor.actorId, targetId: row.id, details, requestId: actor.requestId });
         }
         return row;
       });
@@ -120,7 +120,7 @@ export function createTrustStoreService({ db }: TrustStoreDeps) {
       const changes = anchorChanges(current, patch);
       if (Object.keys(changes).length === 0) return anchorView(current);
       const updated = await updateAnchor(tx, id, changes);
-      await writeAudit(tx, { action: 'trust-anchor.update', actorId: actor.actorId, targetId: updated.id, details: changes, requestId: actor.requestId });
+      await recordAudit(tx, { action: 'trust-anchor.update', actorId: actor.actorId, targetId: updated.id, details: changes, requestId: actor.requestId });
       return anchorView(updated);
     });
   }
@@ -145,7 +145,7 @@ export function createTrustStoreService({ db }: TrustStoreDeps) {
   async function removeAnchor(id: string, actor: Actor): Promise<void> {
     await db.transaction(async (tx) => {
       if (!(await deleteAnchor(tx, id))) throw notFound('trust anchor not found');
-      await writeAudit(tx, { action: 'trust-anchor.delete', actorId: actor.actorId, targetId: id.toLowerCase(), details: {}, requestId: actor.requestId });
+      await recordAudit(tx, { action: 'trust-anchor.delete', actorId: actor.actorId, targetId: id.toLowerCase(), details: {}, requestId: actor.requestId });
     });
   }
 
@@ -190,7 +190,7 @@ function pinnedKeyOperations(db: Database) {
     const key = { namespace, aid: body.aid, pubkey: body.pubkey, label: body.label ?? null, expiresAt, addedBy: actor.actorId };
     const row = await db.transaction(async (tx) => {
       const stored = await upsertPinnedKey(tx, key);
-      await writeAudit(tx, { action: 'pinned-key.upsert', actorId: actor.actorId, targetId: body.aid, details: { namespace }, requestId: actor.requestId });
+      await recordAudit(tx, { action: 'pinned-key.upsert', actorId: actor.actorId, targetId: body.aid, details: { namespace }, requestId: actor.requestId });
       return stored;
     });
     return pinnedKeyView(row);
@@ -200,7 +200,7 @@ function pinnedKeyOperations(db: Database) {
     const namespace = query.namespace ?? DEFAULT_NAMESPACE;
     await db.transaction(async (tx) => {
       if (!(await deletePinnedKey(tx, namespace, query.aid))) throw notFound('pinned key not found');
-      await writeAudit(tx, { action: 'pinned-key.delete', actorId: actor.actorId, targetId: query.aid, details: { namespace }, requestId: actor.requestId });
+      await recordAudit(tx, { action: 'pinned-key.delete', actorId: actor.actorId, targetId: query.aid, details: { namespace }, requestId: actor.requestId });
     });
   }
 

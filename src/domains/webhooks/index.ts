@@ -9,7 +9,7 @@ import { deliveryRoutes, webhookRoutes } from './routes.js';
 import { createWebhookService } from './service.js';
 import { checkWebhookUrl, type GuardPolicy } from './url-guard.js';
 
-export { enqueueDeliveries } from './outbox.js';
+export { enqueueDeliveries, isDeliverable } from './outbox.js';
 
 declare module 'fastify' {
   interface FastifyInstance {

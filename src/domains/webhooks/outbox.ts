@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { normalizedType, type StoredEvent } from '../events/types.js';
-import { toStreamRecord } from '../events/views.js';
+import { normalizedType, toStreamRecord, type StoredEvent } from '../events/index.js';
 
 type Executor = Pick<Database, 'execute'>;
 

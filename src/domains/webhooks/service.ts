@@ -5,8 +5,8 @@ import type { Clock } from '../../lib/clock.js';
 import { notFound, urlNotAllowed, webhookInactive } from '../../lib/errors.js';
 import { listEnvelope, parsePage } from '../../lib/pagination.js';
 import { aliased, parseBoolean } from '../../lib/query-params.js';
-import { writeAudit } from '../admin-audit/repository.js';
-import { normalizedType } from '../events/types.js';
+import { recordAudit } from '../admin-audit/index.js';
+import { normalizedType } from '../events/index.js';
 import type { BreakerSnapshot, CircuitBreakers } from './breaker.js';
 import { redeliveryBody } from './outbox.js';
 import {
@@ -93,7 +93,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       const row = await db.transaction(async (tx) => {
         const inserted = await insertWebhook(tx, { ...values, createdBy: actor.actorId });
         const details = { url: values.url, events: values.events, active: values.active };
-        await writeAudit(tx, { action: 'webhook.create', actorId: actor.actorId, targetId: inserted.id, details, requestId: actor.requestId });
+        await recordAudit(tx, { action: 'webhook.create', actorId: actor.actorId, targetId: inserted.id, details, requestId: actor.requestId });
         await notifyInTx(tx, 'aitp_control', { kind: 'webhook_changed', webhookId: inserted.id, deleted: false });
         return inserted;
       });
@@ -117,7 +117,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         const { changes, details } = diff(current, body);
         if (Object.keys(changes).length === 0) return current;
         const updated = await updateWebhook(tx, id, changes);
-        await writeAudit(tx, { action: 'webhook.update', actorId: actor.actorId, targetId: id, details, requestId: actor.requestId });
+        await recordAudit(tx, { action: 'webhook.update', actorId: actor.actorId, targetId: id, details, requestId: actor.requestId });
         await notifyInTx(tx, 'aitp_control', { kind: 'webhook_changed', webhookId: id, deleted: false });
         return updated;
       });
@@ -128,7 +128,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       await db.transaction(async (tx) => {
         const deleted = await deleteWebhook(tx, id);
         if (deleted === undefined) throw notFound('webhook not found');
-        await writeAudit(tx, { action: 'webhook.delete', actorId: actor.actorId, targetId: id, details: { url: deleted.url }, requestId: actor.requestId });
+        await recordAudit(tx, { action: 'webhook.delete', actorId: actor.actorId, targetId: id, details: { url: deleted.url }, requestId: actor.requestId });
         await notifyInTx(tx, 'aitp_control', { kind: 'webhook_changed', webhookId: id, deleted: true });
       });
       breakers.drop(id);
@@ -144,7 +144,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     async resetBreaker(id: string, actor: Actor): Promise<BreakerSnapshot> {
       await db.transaction(async (tx) => {
         if ((await findWebhook(tx, id)) === undefined) throw notFound('webhook not found');
-        await writeAudit(tx, { action: 'webhook.circuit-breaker.reset', actorId: actor.actorId, targetId: id, details: {}, requestId: actor.requestId });
+        await recordAudit(tx, { action: 'webhook.circuit-breaker.reset', actorId: actor.actorId, targetId: id, details: {}, requestId: actor.requestId });
         await notifyInTx(tx, 'aitp_control', { kind: 'breaker_reset', webhookId: id });
       });
       breakers.drop(id);
@@ -187,7 +187,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
           result = await insertRedelivery(tx, { id: newDeliveryId, webhookId, eventId, eventType, body, redeliveryOf: original.id, nextRetryAt: at });
         }
         const details = { webhookId: id, newDeliveryId };
-        await writeAudit(tx, { action: 'webhook.delivery.redeliver', actorId: actor.actorId, targetId: deliveryId, details, requestId: actor.requestId });
+        await recordAudit(tx, { action: 'webhook.delivery.redeliver', actorId: actor.actorId, targetId: deliveryId, details, requestId: actor.requestId });
         return result!;
       });
       deps.poke();

@@ -1,0 +1,31 @@
+import type { Database } from '../../db/client.js';
+import { listEnvelope, parsePage } from '../../lib/pagination.js';
+import { aliased } from '../../lib/query-params.js';
+import { listAudit, type AuditRow } from './repository.js';
+import type { AuditEntry, AuditQuery } from './schemas.js';
+
+const AUDIT_PAGE = { defaultLimit: 100, maxLimit: 1000 };
+
+function toAuditEntry(row: AuditRow): AuditEntry {
+  return {
+    id: row.id,
+    action: row.action,
+    actorId: row.actorId,
+    targetId: row.targetId,
+    details: row.details ?? {},
+    requestId: row.requestId,
+    createdAt: row.createdAt.toISOString(),
+  };
+}
+
+export function createAuditService(deps: { db: Pick<Database, 'select'> }) {
+  return {
+    /** GET /api/audit (API.md §5): newest first. */
+    async list(query: AuditQuery) {
+      const page = parsePage(query, AUDIT_PAGE);
+      const filter = { action: query.action, actorId: aliased(query.actor_id, query.actorId), targetId: aliased(query.target_id, query.targetId) };
+      const rows = await listAudit(deps.db, filter, page);
+      return listEnvelope('entries', rows.map(toAuditEntry), page);
+    },
+  };
+}
