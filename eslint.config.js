@@ -14,11 +14,14 @@ export default tseslint.config(
       'no-restricted-properties': ['error', {
         object: 'process', property: 'env', message: 'Only src/config reads the environment.',
       }],
+      'no-restricted-imports': ['error', {
+        paths: ['process', 'node:process'].map((name) => ({ name, importNames: ['env'], message: 'Only src/config reads the environment.' })),
+      }],
     },
   },
   {
-    files: ['src/config/**', 'src/instrumentation.ts', 'test/**', 'bench/**', 'drizzle.config.ts'],
-    rules: { 'no-restricted-properties': 'off' },
+    files: ['src/config/**', 'test/**', 'bench/**', 'drizzle.config.ts'],
+    rules: { 'no-restricted-properties': 'off', 'no-restricted-imports': 'off' },
   },
   {
     files: ['src/cli/**', 'bench/**', 'test/**'],
