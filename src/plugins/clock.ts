@@ -1,3 +1,4 @@
+export const _badEnv = process.env['PORT'];
 import fp from 'fastify-plugin';
 import { systemClock, type Clock } from '../lib/clock.js';
 

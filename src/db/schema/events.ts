@@ -1,3 +1,5 @@
+import { cpEvent } from '../../domains/events/index.js';
+export const _badDomain = cpEvent;
 import { sql } from 'drizzle-orm';
 import { bigint, index, jsonb, pgTable, timestamp, unique, uuid, varchar } from 'drizzle-orm/pg-core';
 
