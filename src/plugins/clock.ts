@@ -1,4 +1,3 @@
-export const _badEnv = process.env['PORT'];
 import fp from 'fastify-plugin';
 import { systemClock, type Clock } from '../lib/clock.js';
 

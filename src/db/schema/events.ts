@@ -1,5 +1,3 @@
-import { cpEvent } from '../../domains/events/index.js';
-export const _badDomain = cpEvent;
 import { sql } from 'drizzle-orm';
 import { bigint, index, jsonb, pgTable, timestamp, unique, uuid, varchar } from 'drizzle-orm/pg-core';
 

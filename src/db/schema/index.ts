@@ -1,5 +1,3 @@
-import { CHANNELS } from '../db/notify.js';
-export const _badSchema = CHANNELS;
 export { adminAuditLog } from './admin-audit.js';
 export { agents } from './agents.js';
 export { enrollmentJtis } from './enrollment.js';

@@ -1,5 +1,3 @@
-import { adminAuditLog } from '../../db/schema/index.js';
-export const _badTable = adminAuditLog;
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { AuditListSchema, AuditQuerySchema } from './schemas.js';
