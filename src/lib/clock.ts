@@ -1,6 +1,3 @@
-import type { FastifyInstance } from 'fastify';
-import { listAudit } from '../domains/admin-audit/repository.js';
-export type _Bad = [FastifyInstance, typeof listAudit];
 /** Wall clock, injectable so tests can move time (STYLE: no ambient state). */
 export interface Clock {
   /** Milliseconds since the epoch. */

@@ -1,5 +1,3 @@
-import { listHistory } from '../events/history-repository.js';
-export const _bad = listHistory;
 import { toIso } from '../../lib/timestamps.js';
 import type { DeliveryRow, DeliverySummaryRow, WebhookRow } from './repository.js';
 import type { Delivery, DeliveryDetail, Webhook } from './schemas.js';
