@@ -74,32 +74,36 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     frameworkErrors: handleFrameworkError,
   });
 
+  // Foundations every plugin reads: config, clock, the route table, metrics.
   await app.register(configPlugin, { config: opts.config });
   await app.register(clock, { clock: opts.clock });
   await app.register(routeTable);
   await app.register(openapi);
   await app.register(metrics);
+  // The request pipeline; onRequest hooks run in registration order (id, client ip, drain, auth).
   await app.register(requestId);
   await app.register(cors);
   await app.register(responseHeaders);
   await app.register(clientIp);
   await app.register(lifecycle);
   await app.register(auth);
-  await app.register(rateLimit);
   await app.register(body);
   await app.register(errorHandler);
   await app.register(accessLog);
+  // Resources with a lifecycle: the pool, then what needs it (jobs close before the pool does).
   await app.register(db);
   await app.register(idempotency);
   await app.register(jobs, { autoStart: opts.startJobs ?? true });
+  // After jobs (its key sweep is a job); its onRequest hook still runs after auth's.
+  await app.register(rateLimit);
+  // Shared services domains use: LISTEN/NOTIFY, pool metrics, the CP's own identity.
   await app.register(notify);
   await app.register(dbMetrics);
   await app.register(identity);
+  // Domains, each after those whose decorators it declares in its dependencies.
   await app.register(revocation);
   await app.register(sseHub);
   await app.register(stream);
-
-  // domains
   await app.register(webhooks);
   await app.register(eventPipeline);
   await app.register(sessions);
@@ -111,7 +115,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(revocationEntries);
   await app.register(retention);
   await app.register(trustStore);
-
+  // System routes no domain owns.
   await app.register(healthRoutes);
   await app.register(metricsRoutes);
   await app.register(handshakeRoutes);

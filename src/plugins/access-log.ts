@@ -25,5 +25,5 @@ export default fp(
       else request.log.info(line, 'request completed');
     });
   },
-  { name: 'access-log' },
+  { name: 'access-log', dependencies: ['auth', 'client-ip'] },
 );

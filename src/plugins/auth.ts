@@ -75,5 +75,5 @@ export default fp(
       throw invalidApiKey();
     });
   },
-  { name: 'auth', dependencies: ['metrics'] },
+  { name: 'auth', dependencies: ['config', 'metrics'] },
 );

@@ -19,5 +19,5 @@ export default fp(
       request.clientIp = resolveClientIp(settings, request.headers, request.raw.socket.remoteAddress);
     });
   },
-  { name: 'client-ip' },
+  { name: 'client-ip', dependencies: ['config'] },
 );

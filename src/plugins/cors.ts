@@ -29,5 +29,5 @@ export default fp(
       reply.header('vary', 'Origin');
     });
   },
-  { name: 'cors', dependencies: ['request-id'] },
+  { name: 'cors', dependencies: ['config', 'request-id'] },
 );

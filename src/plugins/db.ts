@@ -62,5 +62,5 @@ export default fp(
       if (pending > 0) throw new Error(`${pending} database migration(s) pending and MIGRATE_ON_BOOT=false`);
     }
   },
-  { name: 'db', dependencies: ['metrics'] },
+  { name: 'db', dependencies: ['config', 'metrics'] },
 );

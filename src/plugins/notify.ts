@@ -124,5 +124,5 @@ export default fp(
       await current?.end().catch(() => undefined);
     });
   },
-  { name: 'notify', dependencies: ['db', 'metrics'] },
+  { name: 'notify', dependencies: ['config', 'db', 'metrics'] },
 );

@@ -62,25 +62,21 @@ export default fp(
       done(rateLimited(bucket, result.retryAfterSecs));
     });
 
-    // The jobs plugin registers after this one (this hook must sit between auth and body), so
-    // the sweep is added at onReady, which runs before the jobs plugin's own onReady starts jobs.
-    app.addHook('onReady', async () => {
-      app.jobs.register({
-        name: 'rate-limit-sweep',
-        intervalMs: SWEEP_INTERVAL_MS,
-        firstRunMs: SWEEP_INTERVAL_MS,
-        run: async (signal) => {
-          let dropped = 0;
-          for (;;) {
-            const slice = limiter.sweepSlice(app.clock.now(), SWEEP_SLICE);
-            dropped += slice.dropped;
-            if (slice.done || signal.aborted) break;
-            await setImmediate(); // RATE_LIMIT_MAX_KEYS may be 10^7: let requests in between slices
-          }
-          app.log.debug({ dropped, tracked: limiter.size }, 'rate-limit sweep');
-        },
-      });
+    app.jobs.register({
+      name: 'rate-limit-sweep',
+      intervalMs: SWEEP_INTERVAL_MS,
+      firstRunMs: SWEEP_INTERVAL_MS,
+      run: async (signal) => {
+        let dropped = 0;
+        for (;;) {
+          const slice = limiter.sweepSlice(app.clock.now(), SWEEP_SLICE);
+          dropped += slice.dropped;
+          if (slice.done || signal.aborted) break;
+          await setImmediate(); // RATE_LIMIT_MAX_KEYS may be 10^7: let requests in between slices
+        }
+        app.log.debug({ dropped, tracked: limiter.size }, 'rate-limit sweep');
+      },
     });
   },
-  { name: 'rate-limit', dependencies: ['config', 'clock', 'metrics', 'client-ip', 'auth'] },
+  { name: 'rate-limit', dependencies: ['config', 'clock', 'metrics', 'client-ip', 'auth', 'jobs'] },
 );

@@ -25,5 +25,5 @@ export default fp(
     await app.register(agentRoutes, { registry });
     app.jobs.register(agentExpiryJob(registry, app.config.AGENT_EXPIRY_INTERVAL_MS, app.log));
   },
-  { name: 'registry', dependencies: ['db', 'clock', 'jobs', 'metrics', 'auth', 'body', 'idempotency', 'events'] },
+  { name: 'registry', dependencies: ['config', 'db', 'clock', 'jobs', 'metrics', 'auth', 'body', 'idempotency', 'event-pipeline'] },
 );

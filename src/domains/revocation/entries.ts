@@ -9,5 +9,5 @@ export default fp(
   async (app) => {
     await app.register(revocationRoutes);
   },
-  { name: 'revocation-entries', dependencies: ['revocation', 'events', 'idempotency', 'db', 'clock'] },
+  { name: 'revocation-entries', dependencies: ['revocation', 'event-pipeline', 'auth', 'idempotency', 'db', 'clock'] },
 );

@@ -69,5 +69,5 @@ export default fp(
       await snapshot.rebuild();
     });
   },
-  { name: 'revocation', dependencies: ['db', 'identity', 'notify', 'jobs', 'metrics', 'clock'] },
+  { name: 'revocation', dependencies: ['config', 'db', 'identity', 'notify', 'jobs', 'metrics', 'clock'] },
 );
