@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { parseIpv6 } from './ip-address.js';
 
 export interface ClientIpSettings {
   /** Lower-cased trusted header name (CLIENT_IP_HEADER), or undefined. */
@@ -10,85 +11,11 @@ export interface ClientIpSettings {
 const BRACKETED = /^\[([^\]]+)\](?::\d{1,5})?$/;
 const IPV4_WITH_PORT = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/;
 
-/** Reused by the IPv6 helpers below: they run per request and must not allocate arrays. */
-const groups = new Uint16Array(8);
-
-/**
- * Reads an IPv6 address that `isIP` already accepted (zone id removed) into `groups`: hex
- * groups, at most one `::`, an optional dotted IPv4 tail.
- */
-function readIpv6(text: string): void {
-  let end = text.length;
-  let count = 0;
-  if (text.includes('.')) end = readIpv4Tail(text);
-  let gap = -1;
-  let value = 0;
-  let digits = 0;
-  for (let i = 0; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 58 /* : */) {
-      value = value * 16 + (c <= 57 ? c - 48 : (c | 32) - 87); // isIP vetted the hex digits
-      digits++;
-      continue;
-    }
-    if (digits > 0) groups[count++] = value;
-    value = 0;
-    digits = 0;
-    if (text.charCodeAt(i + 1) === 58) {
-      gap = count;
-      i++;
-    }
-  }
-  if (digits > 0) groups[count++] = value;
-  if (gap < 0) return;
-  // Move the groups written after `::` to the end (just before an IPv4 tail); zero the gap.
-  const tailStart = (end < text.length ? 6 : 8) - (count - gap);
-  groups.copyWithin(tailStart, gap, count);
-  groups.fill(0, gap, tailStart);
-}
-
-/** Puts the dotted tail `a.b.c.d` into groups[6..7]; returns where the hex part ends. */
-function readIpv4Tail(text: string): number {
-  const start = text.lastIndexOf(':') + 1;
-  const [a = 0, b = 0, c = 0, d = 0] = text.slice(start).split('.').map(Number);
-  groups[6] = a * 256 + b;
-  groups[7] = c * 256 + d;
-  return start;
-}
-
-/** RFC 5952 text of `groups`: lower-case, no leading zeros, the longest zero run (≥ 2) as `::`. */
-function formatIpv6(): string {
-  let runStart = -1;
-  let runLength = 1;
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > runLength) {
-      runStart = i;
-      runLength = j - i;
-    }
-    i = Math.max(j, i + 1);
-  }
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (i === runStart) {
-      out += '::';
-      i += runLength - 1;
-    } else {
-      out += (out === '' || out.endsWith(':') ? '' : ':') + groups[i]!.toString(16);
-    }
-  }
-  return out;
-}
-
 /** `::ffff:a.b.c.d` (any spelling) → `a.b.c.d`; other IPv6 → its RFC 5952 form. */
-function normalizeIpv6(text: string): string {
-  readIpv6(text);
-  const mapped = groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff;
-  if (!mapped) return formatIpv6();
-  const hi = groups[6]!;
-  const lo = groups[7]!;
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+function normalizeIpv6(text: string): string | undefined {
+  const address = parseIpv6(text);
+  if (address === undefined) return undefined;
+  return address.isIPv4MappedAddress() ? address.toIPv4Address().toString() : address.toRFC5952String();
 }
 
 /**
@@ -118,9 +45,9 @@ export function parseIp(raw: string | undefined): string | undefined {
  * host usually owns a whole /64 and could otherwise rotate through 2^64 fresh buckets.
  */
 export function ipRateLimitKey(ip: string): string {
-  if (!ip.includes(':')) return ip;
-  readIpv6(ip);
-  return `${groups[0]!.toString(16)}:${groups[1]!.toString(16)}:${groups[2]!.toString(16)}:${groups[3]!.toString(16)}::/64`;
+  const parts = ip.includes(':') ? parseIpv6(ip)?.parts : undefined;
+  if (parts === undefined) return ip;
+  return `${parts[0]!.toString(16)}:${parts[1]!.toString(16)}:${parts[2]!.toString(16)}:${parts[3]!.toString(16)}::/64`;
 }
 
 function headerValues(value: string | string[] | undefined): string[] {

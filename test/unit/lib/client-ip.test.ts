@@ -27,6 +27,7 @@ describe('parseIp', () => {
     ['1:0:2:3:4:5:6:7', '1:0:2:3:4:5:6:7'], // a single zero group stays
     ['64:ff9b::192.0.2.33', '64:ff9b::c000:221'], // embedded IPv4 that is not IPv4-mapped
     ['::ffff:0:c000:201', '::ffff:0:c000:201'], // IPv4-translated, not mapped
+    ['::1.2.3.4', '::102:304'], // IPv4-compatible, not mapped
     ['2001:db8::', '2001:db8::'],
   ])('%j → %j', (raw, expected) => {
     expect(parseIp(raw)).toBe(expected);

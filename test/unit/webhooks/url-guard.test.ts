@@ -80,6 +80,7 @@ describe('blocked address ranges (OPERATIONS.md §12.1)', () => {
     ['::', 'not global unicast'],
     ['::1', 'not global unicast'],
     ['::127.0.0.1', 'not global unicast'],
+    ['::8.8.8.8', 'not global unicast'], // IPv4-compatible, not IPv4-mapped: not the verdict of 8.8.8.8
     ['fc00::1', 'not global unicast'],
     ['fdff:ffff::1', 'not global unicast'],
     ['fe80::1', 'not global unicast'],
