@@ -1,3 +1,4 @@
+import secureJson from 'secure-json-parse';
 import { bodyInvalid } from './errors.js';
 
 /** JSON nested deeper than this is refused (contract README §Bodies and validation). */
@@ -24,15 +25,23 @@ export function stringProblem(value: string): string | undefined {
 }
 
 /**
- * Parses a request body: JSON.parse (duplicate members: last wins), then one iterative walk that
- * rejects U+0000, lone surrogates (values and keys), non-finite numbers (`1e400`) and nesting
- * deeper than MAX_JSON_DEPTH. Every failure is a 400 BODY_INVALID with a JSON Pointer.
+ * Fastify's own parser's prototype-poisoning guard, kept: a `__proto__` member or a `constructor`
+ * member holding `prototype` is refused, so no later merge of a body can reach a prototype.
+ */
+const FORBID_PROTOTYPE_KEYS = { protoAction: 'error', constructorAction: 'error' } as const;
+
+/**
+ * Parses a request body: JSON.parse (duplicate members: last wins; prototype keys refused),
+ * then one iterative walk that rejects U+0000, lone surrogates (values and keys), non-finite
+ * numbers (`1e400`) and nesting deeper than MAX_JSON_DEPTH. Every failure is a 400 BODY_INVALID with a JSON Pointer.
  */
 export function parseJsonBody(text: string): unknown {
   let value: unknown;
   try {
-    value = JSON.parse(text);
-  } catch {
+    value = secureJson.parse(text, undefined, FORBID_PROTOTYPE_KEYS);
+  } catch (err) {
+    // secure-json-parse throws a SyntaxError of its own after JSON.parse succeeded.
+    if ((err as Error).message.startsWith('Object contains forbidden')) throw bodyInvalid('body contains a forbidden prototype member');
     throw bodyInvalid('body is not valid JSON');
   }
   assertSafeJson(value);
