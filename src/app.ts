@@ -4,7 +4,7 @@ import type { Config } from './config/index.js';
 import adminAudit from './domains/admin-audit/index.js';
 import registry from './domains/registry/index.js';
 import eventPipeline from './domains/event-pipeline/index.js';
-import events from './domains/events/index.js';
+import events, { INGEST_BODY_LIMIT } from './domains/events/index.js';
 import retention from './domains/retention/index.js';
 import dashboard from './domains/dashboard/index.js';
 import revocation from './domains/revocation/index.js';
@@ -51,8 +51,8 @@ export interface BuildAppOptions {
   clock?: Clock;
 }
 
-/** Largest body cap of any route (POST /api/events); the body plugin gives every other route 65536. */
-const MAX_BODY_BYTES = 262_144;
+/** Largest body cap of any route; the body plugin gives every other route DEFAULT_BODY_LIMIT. */
+const MAX_BODY_BYTES = INGEST_BODY_LIMIT;
 
 /** The one factory production and tests share; every server option lives here. */
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {

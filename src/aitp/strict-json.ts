@@ -2,8 +2,9 @@
 // it keeps the last of two duplicate members (a signature-confusion hazard), accepts lone
 // surrogates, and turns `1711986400.0` into an integer so a float timestamp goes unnoticed.
 
-/** Maximum nesting of arrays and objects (contract: deeper than 64 is rejected). */
-export const MAX_JSON_DEPTH = 64;
+import { MAX_JSON_DEPTH } from '../lib/body-json.js';
+
+export { MAX_JSON_DEPTH };
 
 /**
  * A number literal that is not a safe integer: it had a fraction or an exponent, or its

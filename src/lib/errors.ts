@@ -20,8 +20,8 @@ export class AppError extends Error {
     readonly extra: ErrorExtra = {},
     readonly headers: Record<string, string> = {},
   ) {
-    // An AppError is an expected answer, not a fault: skip the stack capture, which cost ~7% of
-    // CPU on error-heavy paths (429s, 501s) in profiles.
+    // An AppError is an expected answer, not a fault: skip the stack capture, a real cost on
+    // error-heavy paths (429s, 501s).
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
     super(message);

@@ -15,5 +15,11 @@ export const ErrorSchema = Type.Object(
   { $id: 'Error' },
 );
 
+/** The longest AID any field accepts (DATA-MODEL.md: every aid column is varchar(512)). */
+export const MAX_AID_LENGTH = 512;
+
+/** An AID in a query or path value. */
+export const AidString = Type.String({ minLength: 1, maxLength: MAX_AID_LENGTH });
+
 /** A UUID in a query value: any version/variant, 8-4-4-4-12 hex, any case (contract README §Bodies). */
 export const UuidString = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });

@@ -24,7 +24,7 @@ export function uuidFromDigest(hexDigest: string, version: number): string {
  * The content-derived event id (EVENTS.md §3): UUIDv8 from
  * SHA-256("aitp-event:v1" 0x00 producer 0x00 JCS(rawEntry)). The producer is part of the input so
  * the same raw event sent under two API keys stays two events. (One-shot `hash`: ingest derives
- * an id per event, and it is several times cheaper than createHash for inputs this small.)
+ * an id per event, and it is cheaper than createHash for inputs this small.)
  */
 export function deriveEventId(producer: string, rawEntry: unknown): string {
   return uuidFromDigest(hash('sha256', `aitp-event:v1\u0000${producer}\u0000${jcs(rawEntry)}`, 'hex'), 8);

@@ -8,6 +8,7 @@ export { cpEvent } from './cp-events.js';
 export { deriveEventId, eventIdFor, isUuid, uuidFromDigest } from './event-id.js';
 export { EVENT_COLUMNS } from './history-repository.js';
 export { storeEvents } from './repository.js';
+export { INGEST_BODY_LIMIT } from './routes.js';
 export { EventSchema } from './schemas.js';
 export { normalizedType, withAliases, type EventPipeline, type NewEvent, type PersistExecutor, type StoredEvent } from './types.js';
 export { eventJson, toEventView, toStreamRecord, type EventRecord, type EventView, type StreamRecord } from './views.js';

@@ -3,12 +3,12 @@ import { bodyInvalid, payloadTooLarge } from '../../lib/errors.js';
 import { isInRange, parseTimestamp } from '../../lib/timestamps.js';
 import { eventIdFor } from './event-id.js';
 import type { NewEvent } from './types.js';
+import { MAX_AID_LENGTH } from '../../lib/schemas.js';
 
 /** Batch and per-event caps (API.md §3.1, EVENTS.md §2.3). */
 export const MAX_BATCH_EVENTS = 500;
 export const MAX_PAYLOAD_BYTES = 65_536;
 const MAX_TYPE = 128;
-const MAX_AID = 512;
 const MAX_ID_FIELD = 255;
 const MAX_SOURCE = 128;
 const MAX_GRANTS = 256;
@@ -93,8 +93,8 @@ export function normalizeEntry(raw: unknown, ctx: EntryContext): NewEvent {
     id: eventIdFor(ctx.producer, entry),
     type,
     ts: eventTime(entry['ts'], ctx.nowMs),
-    aidA: limited(entry, AID_A_MEMBERS, MAX_AID, ctx),
-    aidB: limited(entry, AID_B_MEMBERS, MAX_AID, ctx),
+    aidA: limited(entry, AID_A_MEMBERS, MAX_AID_LENGTH, ctx),
+    aidB: limited(entry, AID_B_MEMBERS, MAX_AID_LENGTH, ctx),
     sessionId: limited(entry, SESSION_MEMBERS, MAX_ID_FIELD, ctx),
     runId: runIdOf(entry, ctx),
     grants: grantsOf(entry, ctx),

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { PageQuerySchema } from '../../lib/pagination.js';
+import { AidString } from '../../lib/schemas.js';
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 
@@ -38,7 +39,7 @@ export const EventSchema = Type.Object({
  */
 export const HistoryQuerySchema = Type.Object({
   type: Type.Optional(Type.String()),
-  aid: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  aid: Type.Optional(AidString),
   session_id: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   sessionId: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   run_id: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),

@@ -3,8 +3,8 @@ import { isUuid, type StoredEvent } from '../events/index.js';
 import { asObject, firstEpoch, firstString, fitsIn, stringArray, type Claims } from './claims.js';
 import type { Executor, ProjectionTally } from './tally.js';
 import { syntheticDelegationJti, voucherParentJti } from './voucher.js';
+import { MAX_AID_LENGTH } from '../../lib/schemas.js';
 
-const MAX_AID = 512;
 
 export interface DelegationRow {
   jti: string;
@@ -37,7 +37,7 @@ export function delegationRowOf(event: StoredEvent): DelegationRow | undefined {
     firstString([payload, 'jti'], [payload, 'child_jti'], [claims, 'jti'], [claims, 'child_jti']) ??
     (typeof token === 'string' ? syntheticDelegationJti(token) : undefined);
   if (!isUuid(jti) || !isUuid(parentJti) || delegator === undefined || delegatee === undefined) return undefined;
-  if (!fitsIn(delegator, MAX_AID) || !fitsIn(delegatee, MAX_AID)) return undefined;
+  if (!fitsIn(delegator, MAX_AID_LENGTH) || !fitsIn(delegatee, MAX_AID_LENGTH)) return undefined;
   return {
     jti: jti.toLowerCase(),
     parentJti: parentJti.toLowerCase(),

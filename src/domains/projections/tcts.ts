@@ -2,8 +2,8 @@ import { sql } from 'drizzle-orm';
 import { isUuid, type StoredEvent } from '../events/index.js';
 import { asObject, firstEpoch, firstString, fitsIn, nonEmptyString, stringArray, type Claims } from './claims.js';
 import type { Executor, ProjectionTally } from './tally.js';
+import { MAX_AID_LENGTH } from '../../lib/schemas.js';
 
-const MAX_AID = 512;
 const MAX_CNF = 128;
 
 export interface TctRow {
@@ -55,7 +55,7 @@ export function tctRowOf(item: unknown, event: StoredEvent, tally: ProjectionTal
   const subject = firstString([claims, 'sub'], [claims, 'subject'], [claims, 'subject_aid'], [claims, 'subjectAid']);
   if (!isUuid(jti) || issuer === undefined || subject === undefined) return undefined;
   const audience = audienceOf(claims) ?? subject;
-  if (![issuer, subject, audience].every((aid) => fitsIn(aid, MAX_AID))) return undefined;
+  if (![issuer, subject, audience].every((aid) => fitsIn(aid, MAX_AID_LENGTH))) return undefined;
   return {
     jti: jti.toLowerCase(),
     issuer,

@@ -7,7 +7,7 @@ import { agentExpiryJob } from './expiry.job.js';
 import { createRegistryMetrics } from './metrics.js';
 import { createRegistryService } from './service.js';
 
-/** The agent registry (issue #5): enrollment, registration, discovery, export, expiry. */
+/** The agent registry: enrollment, registration, discovery, export, expiry. */
 export default fp(
   async (app) => {
     const counters = createRegistryMetrics(app.metrics.registry);

@@ -1,5 +1,6 @@
 import type { Manifest } from '../../aitp/index.js';
 import { type AppError, badRequest, bodyInvalid, manifestExpired, manifestInvalid } from '../../lib/errors.js';
+import { MAX_AID_LENGTH } from '../../lib/schemas.js';
 
 // The CP's own rules on top of the verifier (API.md §2.1 steps 5–8, §2.3 steps 6–8, §2.4).
 
@@ -7,7 +8,6 @@ import { type AppError, badRequest, bodyInvalid, manifestExpired, manifestInvali
 export const EXPIRY_GUARD_SECS = 300;
 /** 9999-12-31T23:59:59Z, the last instant a timestamptz column and the API can carry. */
 const MAX_EXPIRES_AT = 253_402_300_799;
-const MAX_AID = 512;
 const MAX_DISPLAY_NAME = 256;
 const MAX_ENDPOINT = 2048;
 const MAX_CAPS = 256;
@@ -68,8 +68,8 @@ function fieldProblem(manifest: Manifest): AppError | undefined {
 /** Steps 5–8 on a manifest the verifier accepted, at `nowSecs`. */
 export function checkManifestPolicy(manifest: Manifest, nowSecs: number): PolicyResult {
   const { aid, expires_at: expiresAt } = manifest as { aid: unknown; expires_at: unknown };
-  if (typeof aid !== 'string' || !aid.startsWith('aid:') || chars(aid) > MAX_AID) {
-    return { ok: false, metricCode: 'cp_field', error: manifestInvalid(`aid must start with "aid:" and be at most ${MAX_AID} characters`) };
+  if (typeof aid !== 'string' || !aid.startsWith('aid:') || chars(aid) > MAX_AID_LENGTH) {
+    return { ok: false, metricCode: 'cp_field', error: manifestInvalid(`aid must start with "aid:" and be at most ${MAX_AID_LENGTH} characters`) };
   }
   const hasExpiry = expiresAt !== undefined && expiresAt !== null;
   if (hasExpiry && !(Number.isSafeInteger(expiresAt) && (expiresAt as number) >= 0 && (expiresAt as number) <= MAX_EXPIRES_AT)) {

@@ -1,6 +1,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { ListSchema, PageQuerySchema } from '../../lib/pagination.js';
 import { BooleanQuery } from '../../lib/query-params.js';
+import { AidString } from '../../lib/schemas.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 /** ISO-8601 UTC with milliseconds (contract README §Timestamps). */
@@ -42,7 +43,7 @@ export const ListAgentsQuerySchema = Type.Object({
 export type ListAgentsQuery = Static<typeof ListAgentsQuerySchema>;
 
 /** `:aid` longer than the column can hold names no agent → 404 (API.md §2.5). */
-export const AidParamsSchema = Type.Object({ aid: Type.String({ minLength: 1, maxLength: 512 }) });
+export const AidParamsSchema = Type.Object({ aid: AidString });
 
 /** Enroll checks the envelope itself so that a bad shape is MANIFEST_INVALID (API.md §2.1 step 3). */
 export const EnrollBodySchema = Type.Unknown();

@@ -1,7 +1,7 @@
 import fp from 'fastify-plugin';
 import { streamRoutes } from './routes.js';
 
-/** The live event stream (issue #7): the route; the hub itself is sse-hub.ts. */
+/** The live event stream (EVENTS.md §6): the route; the hub itself is sse-hub.ts. */
 export default fp(
   async (app) => {
     await app.register(streamRoutes);

@@ -8,10 +8,11 @@ import { PRELUDE, StreamConnection } from './connection.js';
 import type { StreamFilter } from './filter.js';
 import { toHubEvent } from './record.js';
 import { loadBacklog } from './service.js';
+import { AidString } from '../../lib/schemas.js';
 
 const StreamQuery = Type.Object({
   type: Type.Optional(Type.String()),
-  aid: Type.Optional(Type.String({ minLength: 1, maxLength: 512 })),
+  aid: Type.Optional(AidString),
   run_id: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   runId: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
   session_id: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),

@@ -1,5 +1,6 @@
 import { Type, type Static, type TSchema } from 'typebox';
 import { ListSchema, PageQuerySchema } from '../../lib/pagination.js';
+import { AidString } from '../../lib/schemas.js';
 
 const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
@@ -10,7 +11,7 @@ const PUBKEY_PATTERN = '^[A-Za-z0-9_-]{43,44}$';
 
 const Url = Type.String({ maxLength: 2048 });
 const Label = Type.String({ maxLength: 128 });
-const Aid = Type.String({ minLength: 1, maxLength: 512 });
+const Aid = AidString;
 const PinnedNamespace = Type.String({ minLength: 1, maxLength: 128 });
 
 export const AnchorParamsSchema = Type.Object({ id: Type.String({ pattern: UUID_PATTERN }) });

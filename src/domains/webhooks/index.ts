@@ -23,7 +23,7 @@ declare module 'fastify' {
 /** An unsettled permit is released this long after WEBHOOK_TIMEOUT_MS (OPERATIONS.md §12.4). */
 const PERMIT_GRACE_MS = 30_000;
 
-/** Webhooks (issue #8): CRUD, the SSRF guard, the outbox dispatcher, breakers, history. */
+/** Webhooks: CRUD, the SSRF guard, the outbox dispatcher, breakers, history. */
 export default fp(
   async (app) => {
     const { config } = app;
