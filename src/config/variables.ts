@@ -87,6 +87,11 @@ const SERVER: VariableGroup = {
       text: '<os hostname>-<pid>',
       compute: (ctx) => `${ctx.hostname.slice(0, 127 - String(ctx.pid).length)}-${ctx.pid}`,
     }, 'at most 128 chars; logs, webhook leases, OTel service.instance.id'),
+    int('REQUEST_TIMEOUT_MS', 30000, 1000, 3600000,
+      'time to receive a whole request (headers and body), then 408 REQUEST_TIMEOUT; responses, SSE streams included, are not bounded'),
+    int('HEADERS_TIMEOUT_MS', 10000, 1000, 3600000, 'time to receive the request headers, at most REQUEST_TIMEOUT_MS'),
+    int('KEEP_ALIVE_TIMEOUT_MS', 72000, 1000, 3600000, 'idle keep-alive connection lifetime; keep above your load balancer idle timeout'),
+    int('MAX_REQUESTS_PER_SOCKET', 0, 0, 1000000, 'requests served per connection before it is closed; 0 = no cap'),
   ],
 };
 
@@ -213,6 +218,9 @@ const DATABASE: VariableGroup = {
     int('DB_POOL_MAX', 20, 1, 500, 'pool size, plus 1 dedicated LISTEN connection'),
     int('DB_CONNECT_TIMEOUT_MS', 5000, 500, 60000, 'connect / pool checkout timeout'),
     int('DB_STATEMENT_TIMEOUT_MS', 30000, 1000, 600000, 'statement_timeout on pooled connections'),
+    int('DB_LOCK_TIMEOUT_MS', 5000, 0, 600000, 'lock_timeout on pooled connections, 0 = none; a lock wait past it answers 503 DB_UNAVAILABLE'),
+    int('DB_QUERY_TIMEOUT_MS', 5000, 500, 600000,
+      'client-side bound on each statement, so a frozen database answers 503 DB_UNAVAILABLE; migrations are exempt'),
     bool('MIGRATE_ON_BOOT', true, 'apply pending migrations at boot'),
     int('EMBEDDED_PG_PORT', 54329, 1, 65535, 'development embedded Postgres port, bound to 127.0.0.1'),
   ],

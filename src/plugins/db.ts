@@ -25,13 +25,16 @@ export default fp(
   async (app) => {
     const { config } = app;
     if (config.DATABASE_URL === undefined) throw serverMisconfigured('DATABASE_URL is not set');
-    const pool = createPool({
+    const settings = {
       connectionString: config.DATABASE_URL,
       max: config.DB_POOL_MAX,
       connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+      lockTimeoutMs: config.DB_LOCK_TIMEOUT_MS,
+      queryTimeoutMs: config.DB_QUERY_TIMEOUT_MS,
       applicationName: `aitp-control-plane:${config.REPLICA_ID}`.slice(0, 63),
-    });
+    };
+    const pool = createPool(settings);
     // An idle client's error (server restart, network cut) must never crash the process (§16).
     pool.on('error', (err) => app.log.error({ err }, 'db pool error'));
     // The pool listens only to idle clients: a checked-out client whose backend dies between two
@@ -56,7 +59,15 @@ export default fp(
 
     await waitForDatabase(pool, CONNECT_BUDGET_MS, (err) => app.log.warn({ err }, 'database not reachable yet, retrying'));
     if (config.MIGRATE_ON_BOOT) {
-      await applyMigrations(pool);
+      // Migrations wait on the advisory lock while another replica migrates and may rewrite big
+      // tables: their own short-lived pool, without the request-sized lock and client timeouts.
+      const migrationPool = createPool({ ...settings, max: 1, lockTimeoutMs: 0, queryTimeoutMs: 0 });
+      migrationPool.on('error', (err) => app.log.error({ err }, 'db pool error'));
+      try {
+        await applyMigrations(migrationPool);
+      } finally {
+        await migrationPool.end();
+      }
     } else {
       const pending = await countPendingMigrations(pool);
       if (pending > 0) throw new Error(`${pending} database migration(s) pending and MIGRATE_ON_BOOT=false`);

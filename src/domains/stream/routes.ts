@@ -3,6 +3,7 @@ import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { aliased, commaList } from '../../lib/query.js';
+import { logStreamCompleted } from '../../plugins/access-log.js';
 import { normalizedType } from '../events/types.js';
 import { PRELUDE, StreamConnection } from './connection.js';
 import type { StreamFilter } from './filter.js';
@@ -47,6 +48,7 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
       const header = request.headers['last-event-id'];
       const resumeId = (typeof header === 'string' && header !== '' ? header : undefined) ?? aliased(query.last_event_id, query.lastEventId);
 
+      const bytesBefore = request.raw.socket.bytesWritten;
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -61,7 +63,6 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
       request.raw.socket.setTimeout(0);
       request.raw.socket.setNoDelay(true);
 
-      const opened = Date.now();
       const connection = new StreamConnection(res, {
         filter,
         maxBufferedBytes: SSE_MAX_BUFFERED_BYTES,
@@ -69,7 +70,7 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
         onSent: (frames) => app.sseHub.sent(frames),
         onClose: (c, reason) => {
           app.sseHub.closed(c, reason);
-          request.log.info({ reason, durationMs: Date.now() - opened }, 'sse stream closed');
+          logStreamCompleted(request, reply, { bytes: request.raw.socket.bytesWritten - bytesBefore, reason });
         },
       });
       app.sseHub.add(connection);
