@@ -10,7 +10,7 @@ type Handler = (payload: Record<string, unknown>) => void;
 export interface NotifyListener {
   /** Called for each JSON payload with `"v":1` on that channel (DATA-MODEL.md §NOTIFY). */
   on(channel: Channel, handler: Handler): void;
-  /** Called after the LISTEN connection came back, so receivers can catch up. */
+  /** Called after the LISTEN connection came back, before any notification it carries, so receivers can catch up. */
   onReconnect(handler: () => void): void;
   isConnected(): boolean;
 }
@@ -86,7 +86,10 @@ export default fp(
       });
       next.on('error', (err) => app.log.warn({ err }, 'notify listener error'));
       next.on('end', () => onLost(next));
-      next.on('notification', dispatch);
+      // Held until the reconnect handlers ran: a receiver must start its catch-up from where it
+      // stood when the connection was lost, before a newer notification moves it on.
+      let held: pg.Notification[] | undefined = [];
+      next.on('notification', (msg) => (held === undefined ? dispatch(msg) : held.push(msg)));
       try {
         await next.connect();
         for (const channel of CHANNELS) await next.query(`LISTEN ${channel}`);
@@ -114,6 +117,9 @@ export default fp(
       }
       everConnected = true;
       failedAttempts = 0;
+      const early = held;
+      held = undefined;
+      for (const msg of early) dispatch(msg);
     };
 
     const scheduleRetry = (delayMs: number): void => {

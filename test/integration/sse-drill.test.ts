@@ -206,7 +206,8 @@ describe('SSE drill: PostgreSQL stopped and restarted under ingest', () => {
       `[sse drill] ${stored.length} events stored; outage ${acceptedAt - stoppedAt} ms; listener back ${listenerBackAt - acceptedAt} ms after PostgreSQL accepted connections; ` +
         `listener lost → first retry ${firstRetryAt - lostAt} ms, retries scheduled [${retries.join(', ')}] ms; fan-out read retries ${fanOutRetries}; ` +
         `live: ${liveAudit.delivered} delivered, ${liveAudit.gaps} gaps, ${liveAudit.missedAfterGap} skipped after a gap; ` +
-        `resumed (${resumed.events().length} + ${reopened.events().length} frames): ${resumedAudit.delivered} delivered, ${resumedAudit.gaps} gaps, ${resumedAudit.missedAfterGap} skipped after a gap`,
+        `resumed (${resumed.events().length} + ${reopened.events().length} frames): ${resumedAudit.delivered} delivered, ${resumedAudit.gaps} gaps, ${resumedAudit.missedAfterGap} skipped after a gap; ` +
+        `problems: live ${JSON.stringify(liveAudit.problems.slice(0, 3))}, resumed ${JSON.stringify(resumedAudit.problems.slice(0, 3))}`,
     );
 
     expect(liveAudit.problems).toEqual([]);
