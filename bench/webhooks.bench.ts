@@ -66,6 +66,8 @@ async function scenario(databaseUrl: string, webhooks: number, concurrency: numb
     RATE_LIMIT_ENABLED: false,
     WEBHOOK_ALLOW_PRIVATE_TARGETS: true,
     WEBHOOK_CONCURRENCY: concurrency,
+    // Dispatcher throughput at this concurrency: one webhook may use every slot here.
+    WEBHOOK_CONCURRENCY_PER_TARGET: concurrency,
   });
   const app = await buildApp({ config, logger: pino({ level: 'silent' }), startJobs: false });
   await app.ready();
