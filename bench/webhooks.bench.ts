@@ -29,7 +29,7 @@ function event(): StoredEvent {
     sessionId: `s-${randomUUID()}`,
     runId: 'run-7',
     grants: ['weather.read'],
-    payload: { boundary: 'cross-org' },
+    payload: { boundary: 'cross_org' },
     source: 'playground',
     producer: 'apikey:0123456789abcdef',
     seq: 0,
