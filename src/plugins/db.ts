@@ -3,6 +3,7 @@ import type pg from 'pg';
 import { createDatabase, createPool, pingDatabase, waitForDatabase, type Database } from '../db/client.js';
 import { applyMigrations, countPendingMigrations } from '../db/migrate.js';
 import { createDbProbe } from '../db/probe.js';
+import { atStep } from '../lib/boot-step.js';
 import { serverMisconfigured } from '../lib/errors.js';
 
 declare module 'fastify' {
@@ -66,15 +67,19 @@ export default fp(
       if (!pool.ended) await pool.end();
     });
 
-    await waitForDatabase(pool, CONNECT_BUDGET_MS, (err) => app.log.warn({ err }, 'database not reachable yet, retrying'));
+    await atStep('database', () =>
+      waitForDatabase(pool, CONNECT_BUDGET_MS, (err) => app.log.warn({ err }, 'database not reachable yet, retrying')),
+    );
     // Opens the probe's connection now, so the first liveness answer is a query, not a connect.
     await probe.ping();
-    if (config.MIGRATE_ON_BOOT) {
-      await applyMigrations(pool);
-    } else {
-      const pending = await countPendingMigrations(pool);
-      if (pending > 0) throw new Error(`${pending} database migration(s) pending and MIGRATE_ON_BOOT=false`);
-    }
+    await atStep('migrations', async () => {
+      if (config.MIGRATE_ON_BOOT) {
+        await applyMigrations(pool);
+      } else {
+        const pending = await countPendingMigrations(pool);
+        if (pending > 0) throw new Error(`${pending} database migration(s) pending and MIGRATE_ON_BOOT=false`);
+      }
+    });
   },
   { name: 'db', dependencies: ['metrics'] },
 );
