@@ -64,6 +64,7 @@ export const ConfigSchema = Type.Object({
   WEBHOOK_BREAKER_FAILURE_THRESHOLD: Type.Integer(),
   WEBHOOK_BREAKER_RESET_MS: Type.Integer(),
   WEBHOOK_CONCURRENCY: Type.Integer(),
+  WEBHOOK_CONCURRENCY_PER_TARGET: Type.Integer(),
   WEBHOOK_POLL_INTERVAL_MS: Type.Integer(),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: Type.Boolean(),
 

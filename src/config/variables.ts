@@ -189,6 +189,7 @@ const WEBHOOKS: VariableGroup = {
     int('WEBHOOK_BREAKER_FAILURE_THRESHOLD', 5, 1, 1000, 'consecutive failures that open a breaker'),
     int('WEBHOOK_BREAKER_RESET_MS', 60000, 1000, 86400000, 'open to half-open delay'),
     int('WEBHOOK_CONCURRENCY', 8, 1, 256, 'in-flight attempts per process'),
+    int('WEBHOOK_CONCURRENCY_PER_TARGET', 2, 1, 256, 'in-flight attempts per webhook per process, so slow receivers cannot take every slot'),
     int('WEBHOOK_POLL_INTERVAL_MS', 5000, 500, 600000, 'dispatcher poll period'),
     bool('WEBHOOK_ALLOW_PRIVATE_TARGETS', false,
       'local testing only: skips the address-range checks; boot fails if true in production'),
