@@ -21,6 +21,7 @@ import body from './plugins/body.js';
 import clock from './plugins/clock.js';
 import clientIp from './plugins/client-ip.js';
 import configPlugin from './plugins/config.js';
+import connectionGuard, { handleClientError } from './plugins/connection-guard.js';
 import cors from './plugins/cors.js';
 import db from './plugins/db.js';
 import dbMetrics from './plugins/db-metrics.js';
@@ -37,6 +38,7 @@ import requestId, { requestIdFor } from './plugins/request-id.js';
 import responseHeaders from './plugins/response-headers.js';
 import routeTable from './plugins/route-table.js';
 import sseHub from './domains/stream/sse-hub.js';
+import { adminConfigRoutes } from './routes/admin-config.js';
 import { handshakeRoutes } from './routes/handshake.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -54,6 +56,21 @@ export interface BuildAppOptions {
 /** Largest body cap of any route; the body plugin gives every other route DEFAULT_BODY_LIMIT. */
 const MAX_BODY_BYTES = INGEST_BODY_LIMIT;
 
+/**
+ * REQUEST_TIMEOUT_MS bounds receiving a request (headers and body), never the response, so SSE
+ * streams are not cut. Node checks these deadlines only every `connectionsCheckingInterval` (30 s
+ * by default) and needs headersTimeout <= requestTimeout for a trickled body to be cut at all.
+ */
+function connectionTimeouts(config: Config) {
+  const headersTimeout = Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS);
+  return {
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    maxRequestsPerSocket: config.MAX_REQUESTS_PER_SOCKET,
+    http: { headersTimeout, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 4))) },
+  };
+}
+
 /** The one factory production and tests share; every server option lives here. */
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -63,8 +80,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     genReqId: requestIdFor,
     trustProxy: false,
     bodyLimit: MAX_BODY_BYTES,
-    keepAliveTimeout: 72_000,
-    requestTimeout: 0,
+    ...connectionTimeouts(opts.config),
     connectionTimeout: 0,
     forceCloseConnections: 'idle',
     return503OnClosing: false,
@@ -72,6 +88,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 2048 },
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false, useDefaults: true } },
     frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
   });
 
   // Foundations every plugin reads: config, clock, the route table, metrics.
@@ -81,6 +98,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(openapi);
   await app.register(metrics);
   // The request pipeline; onRequest hooks run in registration order (id, client ip, drain, auth).
+  await app.register(connectionGuard);
   await app.register(requestId);
   await app.register(cors);
   await app.register(responseHeaders);
@@ -120,5 +138,6 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(metricsRoutes);
   await app.register(handshakeRoutes);
   await app.register(wellKnownRoutes);
+  await app.register(adminConfigRoutes);
   return app;
 }

@@ -15,6 +15,7 @@ export type VariableKind =
   | { type: 'secret'; minLength: number }
   | { type: 'secret-list'; minLength: number }
   | { type: 'api-keys' }
+  | { type: 'secret-or-digest'; minLength: number }
   | { type: 'base-url' }
   | { type: 'http-url' }
   | { type: 'https-uri-list' }
@@ -86,6 +87,11 @@ const SERVER: VariableGroup = {
       text: '<os hostname>-<pid>',
       compute: (ctx) => `${ctx.hostname.slice(0, 127 - String(ctx.pid).length)}-${ctx.pid}`,
     }, 'at most 128 chars; logs, webhook leases, OTel service.instance.id'),
+    int('REQUEST_TIMEOUT_MS', 30000, 1000, 3600000,
+      'time to receive a whole request (headers and body), then 408 REQUEST_TIMEOUT; responses, SSE streams included, are not bounded'),
+    int('HEADERS_TIMEOUT_MS', 10000, 1000, 3600000, 'time to receive the request headers, at most REQUEST_TIMEOUT_MS'),
+    int('KEEP_ALIVE_TIMEOUT_MS', 72000, 1000, 3600000, 'idle keep-alive connection lifetime; keep above your load balancer idle timeout'),
+    int('MAX_REQUESTS_PER_SOCKET', 0, 0, 1000000, 'requests served per connection before it is closed; 0 = no cap'),
   ],
 };
 
@@ -112,7 +118,7 @@ const AUTHENTICATION: VariableGroup = {
   section: '2.3',
   variables: [
     spec('API_KEYS', { type: 'api-keys' }, { value: [] },
-      'comma list of API keys, no whitespace inside a key; production: each at least 24 chars. Empty in development = open mode',
+      'comma list of API keys, each a raw key (no whitespace; production: at least 24 chars) or sha256:<64 hex>, the SHA-256 of one (npm run api-key:new). Empty in development = open mode',
       { secret: true, requiredInProduction: true }),
     spec('ENROLLMENT_SECRET', { type: 'secret', minLength: 32 }, unset,
       'HMAC key for enrollment tokens, at least 32 chars; development generates DATA_DIR/enrollment-secret',
@@ -122,8 +128,8 @@ const AUTHENTICATION: VariableGroup = {
       { secret: true }),
     spec('CORS_ORIGIN', { type: 'origins' }, { value: ['*'] },
       '* or a comma list of origins scheme://host[:port]; production warns when unset'),
-    spec('METRICS_TOKEN', { type: 'secret', minLength: 16 }, unset,
-      'at least 16 chars; when set /api/metrics needs it (or an API key) as bearer',
+    spec('METRICS_TOKEN', { type: 'secret-or-digest', minLength: 16 }, unset,
+      'at least 16 chars, or sha256:<64 hex> (its SHA-256); when set /api/metrics needs it (or an API key) as bearer',
       { secret: true }),
   ],
 };
@@ -183,6 +189,7 @@ const WEBHOOKS: VariableGroup = {
     int('WEBHOOK_BREAKER_FAILURE_THRESHOLD', 5, 1, 1000, 'consecutive failures that open a breaker'),
     int('WEBHOOK_BREAKER_RESET_MS', 60000, 1000, 86400000, 'open to half-open delay'),
     int('WEBHOOK_CONCURRENCY', 8, 1, 256, 'in-flight attempts per process'),
+    int('WEBHOOK_CONCURRENCY_PER_TARGET', 2, 1, 256, 'in-flight attempts per webhook per process, so slow receivers cannot take every slot'),
     int('WEBHOOK_POLL_INTERVAL_MS', 5000, 500, 600000, 'dispatcher poll period'),
     bool('WEBHOOK_ALLOW_PRIVATE_TARGETS', false,
       'local testing only: skips the address-range checks; boot fails if true in production'),
@@ -212,6 +219,9 @@ const DATABASE: VariableGroup = {
     int('DB_POOL_MAX', 20, 1, 500, 'pool size, plus 1 dedicated LISTEN connection'),
     int('DB_CONNECT_TIMEOUT_MS', 5000, 500, 60000, 'connect / pool checkout timeout'),
     int('DB_STATEMENT_TIMEOUT_MS', 30000, 1000, 600000, 'statement_timeout on pooled connections'),
+    int('DB_LOCK_TIMEOUT_MS', 5000, 0, 600000, 'lock_timeout on pooled connections, 0 = none; a lock wait past it answers 503 DB_UNAVAILABLE'),
+    int('DB_QUERY_TIMEOUT_MS', 5000, 500, 600000,
+      'client-side bound on each statement, so a frozen database answers 503 DB_UNAVAILABLE; migrations are exempt'),
     bool('MIGRATE_ON_BOOT', true, 'apply pending migrations at boot'),
     int('EMBEDDED_PG_PORT', 54329, 1, 65535, 'development embedded Postgres port, bound to 127.0.0.1'),
   ],

@@ -6,5 +6,5 @@ export default fp(
   async (app) => {
     await app.register(streamRoutes);
   },
-  { name: 'stream', dependencies: ['config', 'db', 'auth', 'client-ip', 'sse-hub'] },
+  { name: 'stream', dependencies: ['config', 'db', 'auth', 'client-ip', 'lifecycle', 'sse-hub'] },
 );
