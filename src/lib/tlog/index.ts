@@ -1,0 +1,8 @@
+export { EMPTY_ROOT, HASH_SIZE, hashChildren, hashLeaf } from './hash.js';
+export {
+  TILE_HEIGHT, TILE_WIDTH, TileReadError, appendLeaves, leafHashAt, parseTilePath, proveConsistency,
+  proveInclusion, tilePath, tilesForSize, treeHash, type TileKey, type TileReader,
+} from './tiles.js';
+export { verifyConsistency, verifyInclusion } from './verify.js';
+export { NoteError, noteKeyId, openNote, parseVerifierKey, signNote, verifierKey, type NoteErrorReason } from './note.js';
+export { CheckpointError, formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js';
