@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
 import adminAudit from './domains/admin-audit/index.js';
+import auditLog from './domains/audit-log/index.js';
 import registry from './domains/registry/index.js';
 import events from './domains/events/index.js';
 import retention from './domains/retention/index.js';
@@ -109,6 +110,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(revocationEntries);
   await app.register(retention);
   await app.register(trustStore);
+  await app.register(auditLog);
 
   await app.register(healthRoutes);
   await app.register(metricsRoutes);

@@ -54,6 +54,9 @@ export const ConfigSchema = Type.Object({
   EXPIRED_AGENT_GRACE_DAYS: Type.Integer(),
   SESSION_TTL_DAYS: Type.Integer(),
 
+  AUDIT_LOG_ENABLED: Type.Boolean(),
+  AUDIT_LOG_INTERVAL_MS: Type.Integer(),
+
   WEBHOOK_URL_ALLOWLIST: StringList(),
   WEBHOOK_RETRY_ATTEMPTS: Type.Integer(),
   WEBHOOK_TIMEOUT_MS: Type.Integer(),

@@ -172,6 +172,15 @@ const RETENTION: VariableGroup = {
   ],
 };
 
+const AUDIT_LOG: VariableGroup = {
+  title: 'Verifiable audit log',
+  section: '2.11',
+  variables: [
+    bool('AUDIT_LOG_ENABLED', true, 'append stored events and admin-audit rows to the Merkle audit log and sign checkpoints'),
+    int('AUDIT_LOG_INTERVAL_MS', 1000, 100, 3600000, 'integration period: how far at most the log runs behind committed rows'),
+  ],
+};
+
 const WEBHOOKS: VariableGroup = {
   title: 'Webhooks',
   section: '2.7',
@@ -230,7 +239,7 @@ const OBSERVABILITY: VariableGroup = {
 };
 
 export const VARIABLE_GROUPS: readonly VariableGroup[] = [
-  SERVER, IDENTITY, AUTHENTICATION, RATE_LIMITING, SSE, RETENTION, WEBHOOKS, JOBS, DATABASE, OBSERVABILITY,
+  SERVER, IDENTITY, AUTHENTICATION, RATE_LIMITING, SSE, RETENTION, AUDIT_LOG, WEBHOOKS, JOBS, DATABASE, OBSERVABILITY,
 ];
 
 export const VARIABLES: readonly VariableSpec[] = VARIABLE_GROUPS.flatMap((group) => group.variables);

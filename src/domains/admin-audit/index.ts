@@ -1,6 +1,9 @@
 import fp from 'fastify-plugin';
 import { auditRoutes } from './routes.js';
 
+export type { AuditRow } from './repository.js';
+export { toAuditEntry } from './views.js';
+
 /** The admin audit log's read side; rows are written by each domain in its own transactions. */
 export default fp(
   async (app) => {

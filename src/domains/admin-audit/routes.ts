@@ -2,20 +2,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { listEnvelope, parsePage } from '../../lib/pagination.js';
 import { aliased } from '../../lib/query.js';
-import { listAudit, type AuditRow } from './repository.js';
-import { AuditListSchema, AuditQuerySchema, type AuditEntry } from './schemas.js';
-
-function toAuditEntry(row: AuditRow): AuditEntry {
-  return {
-    id: row.id,
-    action: row.action,
-    actorId: row.actorId,
-    targetId: row.targetId,
-    details: row.details ?? {},
-    requestId: row.requestId,
-    createdAt: row.createdAt.toISOString(),
-  };
-}
+import { listAudit } from './repository.js';
+import { AuditListSchema, AuditQuerySchema } from './schemas.js';
+import { toAuditEntry } from './views.js';
 
 /** GET /api/audit (API.md §5): API key, newest first. */
 export async function auditRoutes(app: FastifyInstance): Promise<void> {

@@ -5,6 +5,10 @@ import { persistEvents } from './pipeline.js';
 import { eventRoutes } from './routes.js';
 import { createEventsService, type EventPipeline } from './service.js';
 
+/** The Event view (API.md §0.5) as JSON text from a text row of these columns: history and the audit log's leaves. */
+export { VIEW_COLUMNS as EVENT_VIEW_COLUMNS } from './history-repository.js';
+export { eventJson } from './views.js';
+
 declare module 'fastify' {
   interface FastifyInstance {
     /**
