@@ -65,12 +65,13 @@ export function verifierKey(name: string, publicKey: Uint8Array): string {
 }
 
 export function parseVerifierKey(vkey: string): { name: string; keyId: Uint8Array; publicKey: Uint8Array } {
-  const parts = vkey.split('+');
-  const [name, idHex, material] = parts;
-  if (parts.length !== 3 || name === undefined || !isValidName(name)) {
+  // Split at the first two pluses only: the base64 key material may itself contain '+'.
+  const [name, idHex, ...rest] = vkey.split('+');
+  const material = rest.join('+');
+  if (name === undefined || !isValidName(name) || idHex === undefined || rest.length === 0) {
     throw new NoteError('malformed-key', 'verifier key must be <name>+<key id>+<key>');
   }
-  const bytes = material === undefined ? null : decodeBase64(material);
+  const bytes = decodeBase64(material);
   if (bytes === null || bytes.length !== 1 + PUBLIC_KEY_SIZE || bytes[0] !== SIG_TYPE_ED25519) {
     throw new NoteError('malformed-key', 'verifier key is not an Ed25519 key');
   }
