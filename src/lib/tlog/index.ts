@@ -6,3 +6,4 @@ export {
 export { verifyConsistency, verifyInclusion } from './verify.js';
 export { NoteError, noteKeyId, openNote, parseVerifierKey, signNote, verifierKey, type NoteErrorReason } from './note.js';
 export { CheckpointError, formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js';
+export { decodeBase64, encodeBase64 } from './base64.js';
