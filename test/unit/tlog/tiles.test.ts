@@ -9,6 +9,18 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const leaves = (from: number, to: number): Uint8Array[] =>
   Array.from({ length: to - from }, (_, i) => hashLeaf(new TextEncoder().encode(`leaf ${from + i}`)));
 
+// A three-level tree (70,000 leaves: the spec's example size), built once and only read.
+const big = leaves(0, 70_000);
+let bigStore: Promise<ReturnType<typeof memoryTiles>> | undefined;
+function bigTree(): Promise<ReturnType<typeof memoryTiles>> {
+  bigStore ??= (async () => {
+    const store = memoryTiles();
+    await store.append(big);
+    return store;
+  })();
+  return bigStore;
+}
+
 describe('tile paths (C2SP tlog-tiles §Merkle Tree)', () => {
   // The spec's example index 1234067 -> x001/x234/067; the others adapt the path table of
   // golang.org/x/mod/sumdb/tlog (tile_test.go) to the fixed height 8, which drops <H>.
@@ -116,8 +128,7 @@ describe('appendLeaves', () => {
   });
 
   it('reads O(levels) tiles, never the whole tree', async () => {
-    const store = memoryTiles();
-    await store.append(leaves(0, 70_000));
+    const store = await bigTree();
     store.reads.length = 0;
     const result = await appendLeaves(70_000, leaves(70_000, 70_001), store.read);
     const read = store.reads.flat();
@@ -184,9 +195,8 @@ describe('proofs from tiles', () => {
   });
 
   it('a proof in a 70,000-leaf tree reads at most two tiles per level, in one call', async () => {
-    const many = leaves(0, 70_000);
-    const store = memoryTiles();
-    await store.append(many);
+    const many = big;
+    const store = await bigTree();
     const root = await treeHash(70_000, store.read);
     for (const index of [0, 12_345, 65_535, 65_536, 69_999]) {
       store.reads.length = 0;
