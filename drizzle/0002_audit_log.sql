@@ -14,6 +14,7 @@ CREATE TABLE "audit_log_state" (
 	"id" smallint PRIMARY KEY NOT NULL,
 	"size" bigint DEFAULT 0 NOT NULL,
 	"watermark" bigint DEFAULT 0 NOT NULL,
+	"partial_seq" bigint,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
@@ -32,4 +33,4 @@ CREATE TABLE "audit_log_tiles" (
 ALTER TABLE "admin_audit_log" ADD COLUMN "txid" bigint DEFAULT (pg_current_xact_id()::text)::bigint NOT NULL;--> statement-breakpoint
 ALTER TABLE "audit_events" ADD COLUMN "txid" bigint DEFAULT (pg_current_xact_id()::text)::bigint NOT NULL;--> statement-breakpoint
 CREATE INDEX "admin_audit_txid_idx" ON "admin_audit_log" USING btree ("txid");--> statement-breakpoint
-CREATE INDEX "audit_events_txid_idx" ON "audit_events" USING btree ("txid");
+CREATE INDEX "audit_events_txid_seq_idx" ON "audit_events" USING btree ("txid","seq");

@@ -157,4 +157,21 @@ describe('the audit log', () => {
     const newest = openCheckpoint(body.checkpoints[0].note, ORIGIN, publicKey);
     expect(newest.root.toString('base64')).toBe(body.checkpoints[0].root);
   });
+
+  it('takes a transaction larger than a step in parts, each row once, in seq order', async () => {
+    const before = await checkpoint();
+    await app.db.execute(sql`INSERT INTO audit_events (id, type, ts, producer)
+      SELECT gen_random_uuid(), 'capability.invoked', now(), 'test' FROM generate_series(1, 12000)`);
+    await app.auditLog.run();
+    const after = await checkpoint();
+    expect(after.size).toBe(before.size + 12000);
+    const hashes = await allLeafHashes(after.size);
+    expect(merkleRoot(hashes).equals(after.root)).toBe(true);
+    const ids: string[] = [];
+    for (let offset = before.size; offset < after.size; offset += 1000) {
+      ids.push(...((await get(`/api/audit-log/entries?offset=${offset}&limit=1000`)).json().entries as Array<{ id: string }>).map((e) => e.id));
+    }
+    const { rows } = await app.db.execute<{ id: string }>(sql`SELECT id FROM audit_events WHERE producer = 'test' ORDER BY seq`);
+    expect(ids).toEqual(rows.map((r) => r.id));
+  });
 });

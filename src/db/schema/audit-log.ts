@@ -14,11 +14,16 @@ export const writerTxid = () =>
     .notNull()
     .default(sql`(pg_current_xact_id()::text)::bigint`);
 
-/** The integrator's position: leaves appended so far and the txid every row below has been taken. */
+/**
+ * The integrator's position: leaves appended so far; every row with a txid below `watermark` is
+ * in the log; when `partialSeq` is set, so are the admin rows of txid `watermark` and its events
+ * up to that seq (one transaction's rows, e.g. a migration backfill, can exceed a run's chunk).
+ */
 export const auditLogState = pgTable('audit_log_state', {
   id: smallint('id').primaryKey(),
   size: bigint('size', { mode: 'number' }).notNull().default(0),
   watermark: bigint('watermark', { mode: 'number' }).notNull().default(0),
+  partialSeq: bigint('partial_seq', { mode: 'number' }),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
 

@@ -33,6 +33,6 @@ export const auditEvents = pgTable(
     index('audit_events_aid_a_idx').on(t.aidA, t.ts),
     index('audit_events_aid_b_idx').on(t.aidB, t.ts),
     index('audit_events_created_at_idx').on(t.createdAt),
-    index('audit_events_txid_idx').on(t.txid),
+    index('audit_events_txid_seq_idx').on(t.txid, t.seq),
   ],
 );

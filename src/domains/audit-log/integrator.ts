@@ -4,8 +4,8 @@ import { EMPTY_ROOT, appendLeaves, formatCheckpoint, signNote, treeHash } from '
 import { appendEntries, BUNDLE_WIDTH } from './entries.js';
 import { adminLeaf, eventLeaf, type Leaf } from './leaves.js';
 import {
-  chunkBound, insertCheckpoint, latestCheckpoint, lockState, oldestWaiting, pendingAdmin, pendingEvents, readBundles,
-  saveState, snapshotHorizon, tileReader, tryIntegratorLock, writeBundles, writeTiles, type LogState,
+  eventsOfTxid, insertCheckpoint, latestCheckpoint, lockState, nthPendingTxid, oldestWaiting, pendingAdmin, pendingEvents,
+  readBundles, saveState, snapshotHorizon, tileReader, tryIntegratorLock, writeBundles, writeTiles, type LogState,
 } from './repository.js';
 
 /** Events read, hashed and appended per step; a run takes steps until it catches up or hits the cap. */
@@ -45,6 +45,33 @@ async function leavesBetween(client: pg.PoolClient, from: number, to: number): P
   return keyed.map((k) => k.leaf);
 }
 
+/**
+ * The leaves of the next step, moving `state` past them: every row of the transactions below the
+ * txid of the CHUNK_ROWS-th waiting event, or, when the transaction at the watermark alone holds
+ * that many, its admin rows and its next CHUNK_ROWS events (seq order), so memory stays bounded.
+ */
+async function nextStep(client: pg.PoolClient, state: LogState, horizon: number): Promise<Leaf[]> {
+  if (state.partialSeq === null) {
+    const nth = await nthPendingTxid(client, state.watermark, horizon, CHUNK_ROWS);
+    if (nth === undefined || nth > state.watermark) {
+      const bound = nth ?? horizon;
+      const leaves = await leavesBetween(client, state.watermark, bound);
+      state.watermark = bound;
+      return leaves;
+    }
+  }
+  const txid = state.watermark;
+  const admin = state.partialSeq === null ? await pendingAdmin(drizzle(client), txid, txid + 1) : [];
+  const events = await eventsOfTxid(client, txid, state.partialSeq ?? Number.MIN_SAFE_INTEGER, CHUNK_ROWS);
+  if (events.length < CHUNK_ROWS) {
+    state.watermark = txid + 1;
+    state.partialSeq = null;
+  } else {
+    state.partialSeq = Number(events[events.length - 1]!['seq']);
+  }
+  return [...admin.map(adminLeaf), ...events.map(eventLeaf)];
+}
+
 async function appendStep(client: pg.PoolClient, state: LogState, leaves: Leaf[]): Promise<Uint8Array> {
   const read = tileReader(client);
   const grown = await appendLeaves(state.size, leaves.map((l) => l.hash), read);
@@ -71,10 +98,8 @@ export function createIntegrator(deps: IntegratorDeps) {
     const startSize = state.size;
     let root: Uint8Array | undefined;
     while (state.watermark < horizon && state.size - startSize < MAX_LEAVES_PER_RUN && !signal.aborted) {
-      const bound = await chunkBound(client, state.watermark, horizon, CHUNK_ROWS);
-      const leaves = await leavesBetween(client, state.watermark, bound);
+      const leaves = await nextStep(client, state, horizon);
       if (leaves.length > 0) root = await appendStep(client, state, leaves);
-      state.watermark = bound;
     }
     await saveState(client, state);
     const latest = await latestCheckpoint(client);
@@ -86,7 +111,7 @@ export function createIntegrator(deps: IntegratorDeps) {
       checkpointAt = await insertCheckpoint(client, state.size, root, note);
       checkpointSize = state.size;
     }
-    const oldest = await oldestWaiting(client, state.watermark);
+    const oldest = await oldestWaiting(client, state);
     return {
       status: 'integrated',
       size: state.size,

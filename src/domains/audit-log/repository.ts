@@ -35,17 +35,26 @@ export async function snapshotHorizon(q: Queryable): Promise<number> {
 export interface LogState {
   size: number;
   watermark: number;
+  /** Set while the rows of txid `watermark` are taken in parts: its events up to this seq are in. */
+  partialSeq: number | null;
 }
 
 /** The integrator's state row, locked for this transaction (created on first use). */
 export async function lockState(q: Queryable): Promise<LogState> {
   await q.query('INSERT INTO audit_log_state (id) VALUES (1) ON CONFLICT (id) DO NOTHING');
-  const { rows } = await q.query<{ size: string; watermark: string }>('SELECT size, watermark FROM audit_log_state WHERE id = 1 FOR UPDATE');
-  return { size: num(rows[0]!.size), watermark: num(rows[0]!.watermark) };
+  const { rows } = await q.query<{ size: string; watermark: string; partial_seq: string | null }>(
+    'SELECT size, watermark, partial_seq FROM audit_log_state WHERE id = 1 FOR UPDATE',
+  );
+  const row = rows[0]!;
+  return { size: num(row.size), watermark: num(row.watermark), partialSeq: row.partial_seq === null ? null : num(row.partial_seq) };
 }
 
 export async function saveState(q: Queryable, state: LogState): Promise<void> {
-  await q.query('UPDATE audit_log_state SET size = $1, watermark = $2, updated_at = now() WHERE id = 1', [state.size, state.watermark]);
+  await q.query('UPDATE audit_log_state SET size = $1, watermark = $2, partial_seq = $3, updated_at = now() WHERE id = 1', [
+    state.size,
+    state.watermark,
+    state.partialSeq,
+  ]);
 }
 
 /** The tree size integrated so far (0 before the first run). */
@@ -54,21 +63,27 @@ export async function readSize(q: Queryable): Promise<number> {
   return rows[0] === undefined ? 0 : num(rows[0].size);
 }
 
-/**
- * An exclusive txid bound above `from` that takes about `rows` events: the txid of the
- * `rows`-th pending event plus one, so a transaction's rows are never split. `to` when fewer wait.
- */
-export async function chunkBound(q: Queryable, from: number, to: number, rows: number): Promise<number> {
+/** The txid of the `rows`-th event written by a transaction in [from, to), if that many wait. */
+export async function nthPendingTxid(q: Queryable, from: number, to: number, rows: number): Promise<number | undefined> {
   const { rows: found } = await q.query<{ txid: string }>(
-    'SELECT txid FROM audit_events WHERE txid >= $1 AND txid < $2 ORDER BY txid OFFSET $3 LIMIT 1',
+    'SELECT txid FROM audit_events WHERE txid >= $1 AND txid < $2 ORDER BY txid, seq OFFSET $3 LIMIT 1',
     [from, to, rows - 1],
   );
-  return found[0] === undefined ? to : num(found[0].txid) + 1;
+  return found[0] === undefined ? undefined : num(found[0].txid);
+}
+
+/** Up to `limit` events of one transaction after `afterSeq`, in seq order (audit_events_txid_seq_idx). */
+export async function eventsOfTxid(q: Queryable, txid: number, afterSeq: number, limit: number): Promise<TextRow[]> {
+  return queryText(q, `SELECT ${EVENT_VIEW_COLUMNS}, txid, seq FROM audit_events WHERE txid = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [
+    txid,
+    afterSeq,
+    limit,
+  ]);
 }
 
 /** Events written by transactions in [from, to), commit-safe order (txid, seq), as text rows. */
 export async function pendingEvents(q: Queryable, from: number, to: number): Promise<TextRow[]> {
-  return queryText(q, `SELECT ${EVENT_VIEW_COLUMNS}, txid FROM audit_events WHERE txid >= $1 AND txid < $2 ORDER BY txid, seq`, [from, to]);
+  return queryText(q, `SELECT ${EVENT_VIEW_COLUMNS}, txid, seq FROM audit_events WHERE txid >= $1 AND txid < $2 ORDER BY txid, seq`, [from, to]);
 }
 
 /** Admin-audit rows written by transactions in [from, to), in (txid, id) order. */
@@ -89,12 +104,12 @@ export async function findAdmin(db: Drizzle, ids: string[]): Promise<AuditRow[]>
 }
 
 /** created_at (epoch ms) of the oldest committed row not yet integrated, if any. */
-export async function oldestWaiting(q: Queryable, watermark: number): Promise<number | undefined> {
+export async function oldestWaiting(q: Queryable, state: LogState): Promise<number | undefined> {
   const { rows } = await q.query<{ at: Date | null }>(
     `SELECT least(
-       (SELECT created_at FROM audit_events WHERE txid >= $1 ORDER BY txid LIMIT 1),
-       (SELECT created_at FROM admin_audit_log WHERE txid >= $1 ORDER BY txid LIMIT 1)) AS at`,
-    [watermark],
+       (SELECT created_at FROM audit_events WHERE (txid, seq) > ($1, $2) ORDER BY txid, seq LIMIT 1),
+       (SELECT created_at FROM admin_audit_log WHERE txid >= $3 ORDER BY txid LIMIT 1)) AS at`,
+    [state.watermark, state.partialSeq ?? Number.MIN_SAFE_INTEGER, state.partialSeq === null ? state.watermark : state.watermark + 1],
   );
   return rows[0]?.at?.getTime() ?? undefined;
 }
@@ -163,10 +178,13 @@ export async function latestCheckpoint(q: Queryable): Promise<StoredCheckpoint |
   return rows[0] === undefined ? undefined : toCheckpoint(rows[0]);
 }
 
-/** Stores a signed checkpoint; returns its created_at (epoch ms). */
+/**
+ * Stores a signed checkpoint; returns its created_at (epoch ms): the moment of signing, at the
+ * end of the run (clock_timestamp), not the start of the integrator's transaction.
+ */
 export async function insertCheckpoint(q: Queryable, size: number, root: Uint8Array, note: string): Promise<number> {
   const { rows } = await q.query<{ created_at: Date }>(
-    'INSERT INTO audit_log_checkpoints (size, root, note) VALUES ($1, $2, $3) RETURNING created_at',
+    'INSERT INTO audit_log_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, clock_timestamp()) RETURNING created_at',
     [size, Buffer.from(root), note],
   );
   return rows[0]!.created_at.getTime();

@@ -70,7 +70,7 @@ const indexes: Array<[string, string, string, string?]> = [
   ['audit_events', 'audit_events_aid_a_idx', 'btree (aid_a, ts)'],
   ['audit_events', 'audit_events_aid_b_idx', 'btree (aid_b, ts)'],
   ['audit_events', 'audit_events_created_at_idx', 'btree (created_at)'],
-  ['audit_events', 'audit_events_txid_idx', 'btree (txid)'],
+  ['audit_events', 'audit_events_txid_seq_idx', 'btree (txid, seq)'],
   ['issued_tcts', 'issued_tcts_issuer_idx', 'btree (issuer_aid)'],
   ['issued_tcts', 'issued_tcts_subject_idx', 'btree (subject_aid)'],
   ['issued_tcts', 'issued_tcts_audience_idx', 'btree (audience_aid)'],
