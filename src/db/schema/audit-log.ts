@@ -7,7 +7,7 @@ const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () =>
 /**
  * The writing transaction's 64-bit id (pg_current_xact_id, epoch-extended so it never wraps) on
  * every audited row. The integrator appends rows whose txid is below the snapshot xmin: every
- * transaction below it has finished, so that set of rows is final (src/domains/audit-log/README.md).
+ * transaction below it has finished, so that set of rows is final (README §Verifiable audit log).
  */
 export const writerTxid = () =>
   bigint('txid', { mode: 'number' })
