@@ -1,6 +1,6 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
-import { EMPTY_ROOT, appendLeaves, formatCheckpoint, signNote, treeHash } from '../../lib/tlog/index.js';
+import { EMPTY_ROOT, SubtreeCache, appendLeaves, formatCheckpoint, signNote, treeHash } from '../../lib/tlog/index.js';
 import { appendEntries, BUNDLE_WIDTH } from './entries.js';
 import { adminLeaf, eventLeaf, type Leaf } from './leaves.js';
 import {
@@ -72,9 +72,9 @@ async function nextStep(client: pg.PoolClient, state: LogState, horizon: number)
   return [...admin.map(adminLeaf), ...events.map(eventLeaf)];
 }
 
-async function appendStep(client: pg.PoolClient, state: LogState, leaves: Leaf[]): Promise<Uint8Array> {
+async function appendStep(client: pg.PoolClient, state: LogState, leaves: Leaf[], subtrees: SubtreeCache): Promise<Uint8Array> {
   const read = tileReader(client);
-  const grown = await appendLeaves(state.size, leaves.map((l) => l.hash), read);
+  const grown = await appendLeaves(state.size, leaves.map((l) => l.hash), read, subtrees);
   await writeTiles(client, grown.tiles);
   const bundleIndex = Math.floor(state.size / BUNDLE_WIDTH);
   const partial = state.size % BUNDLE_WIDTH === 0 ? Buffer.alloc(0) : ((await readBundles(client, [bundleIndex])).get(bundleIndex) ?? Buffer.alloc(0));
@@ -96,17 +96,19 @@ export function createIntegrator(deps: IntegratorDeps) {
     const horizon = await snapshotHorizon(client);
     const state = await lockState(client);
     const startSize = state.size;
+    // Per run, never kept: subtrees hashed from tiles this transaction wrote die with a rollback.
+    const subtrees = new SubtreeCache();
     let root: Uint8Array | undefined;
     while (state.watermark < horizon && state.size - startSize < MAX_LEAVES_PER_RUN && !signal.aborted) {
       const leaves = await nextStep(client, state, horizon);
-      if (leaves.length > 0) root = await appendStep(client, state, leaves);
+      if (leaves.length > 0) root = await appendStep(client, state, leaves, subtrees);
     }
     await saveState(client, state);
     const latest = await latestCheckpoint(client);
     let checkpointSize: number | undefined;
     let checkpointAt = latest?.createdAt.getTime() ?? 0;
     if (latest === undefined || state.size > latest.size) {
-      root ??= state.size === 0 ? EMPTY_ROOT : await treeHash(state.size, tileReader(client));
+      root ??= state.size === 0 ? EMPTY_ROOT : await treeHash(state.size, tileReader(client), subtrees);
       const note = await signNote(formatCheckpoint({ origin: deps.origin, size: state.size, root }), deps.origin, deps.seed);
       checkpointAt = await insertCheckpoint(client, state.size, root, note);
       checkpointSize = state.size;

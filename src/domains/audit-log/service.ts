@@ -1,7 +1,7 @@
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { badRequest, entryMissing, entrySwept, notFound } from '../../lib/errors.js';
 import type { Page } from '../../lib/pagination.js';
-import { HASH_SIZE, TILE_WIDTH, parseTilePath, proveConsistency, proveInclusion } from '../../lib/tlog/index.js';
+import { HASH_SIZE, SubtreeCache, TILE_WIDTH, parseTilePath, proveConsistency, proveInclusion } from '../../lib/tlog/index.js';
 import { encodeBase64 } from '../../lib/tlog/base64.js';
 import { BUNDLE_WIDTH, decodeEntry, type EntryRef } from './entries.js';
 import { adminLeaf, eventLeaf, type Leaf, type LeafKind } from './leaves.js';
@@ -35,6 +35,8 @@ export function parseIndex(text: string, field: string): number {
 /** Read side of the audit log: checkpoints, tiles, entries and proofs (all from the database). */
 export function createAuditLogService(deps: AuditLogServiceDeps) {
   const { pool } = deps;
+  // Complete subtrees never change, so the nodes proofs share are hashed once per process.
+  const subtrees = new SubtreeCache();
 
   async function recordsOf(refs: EntryRef[]): Promise<Map<string, Leaf>> {
     const ids = (kind: LeafKind) => [...new Set(refs.filter((r) => r.kind === kind).map((r) => r.id))];
@@ -112,7 +114,7 @@ export function createAuditLogService(deps: AuditLogServiceDeps) {
       const current = await readSize(pool);
       if (size < 1 || size > current) throw badRequest(`size must be between 1 and the log size ${current}`, 'size');
       if (index >= size) throw badRequest('index must be below size', 'index');
-      const proof = await proveInclusion(index, size, tileReader(pool));
+      const proof = await proveInclusion(index, size, tileReader(pool), subtrees);
       return { index, size, proof: proof.map(encodeBase64) };
     },
 
@@ -120,7 +122,7 @@ export function createAuditLogService(deps: AuditLogServiceDeps) {
       const current = await readSize(pool);
       if (to > current) throw badRequest(`to must be at most the log size ${current}`, 'to');
       if (from > to) throw badRequest('from must be at most to', 'from');
-      const proof = await proveConsistency(from, to, tileReader(pool));
+      const proof = await proveConsistency(from, to, tileReader(pool), subtrees);
       return { from, to, proof: proof.map(encodeBase64) };
     },
   };
