@@ -32,5 +32,4 @@ CREATE TABLE "audit_log_tiles" (
 --> statement-breakpoint
 ALTER TABLE "admin_audit_log" ADD COLUMN "txid" bigint DEFAULT (pg_current_xact_id()::text)::bigint NOT NULL;--> statement-breakpoint
 ALTER TABLE "audit_events" ADD COLUMN "txid" bigint DEFAULT (pg_current_xact_id()::text)::bigint NOT NULL;--> statement-breakpoint
-CREATE INDEX "admin_audit_txid_idx" ON "admin_audit_log" USING btree ("txid");--> statement-breakpoint
-CREATE INDEX "audit_events_txid_seq_idx" ON "audit_events" USING btree ("txid","seq");
+CREATE INDEX "admin_audit_txid_idx" ON "admin_audit_log" USING btree ("txid");

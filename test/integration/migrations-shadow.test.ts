@@ -65,7 +65,10 @@ describe('migrations/ files that replace a drizzle migration', () => {
     const client = await pool.connect();
     try {
       await migrate(drizzle(client), { migrationsFolder: releaseBefore(index) });
-      await client.query(readFileSync(new URL(`../../migrations/${file}`, import.meta.url), 'utf8'));
+      // One statement at a time, as psql sends them: a multi-statement query is one implicit
+      // transaction, where CREATE INDEX CONCURRENTLY refuses to run.
+      const text = readFileSync(new URL(`../../migrations/${file}`, import.meta.url), 'utf8').replace(/^--.*$/gm, '');
+      for (const statement of text.split(/;\s*\n/).filter((s) => s.trim() !== '')) await client.query(statement);
     } finally {
       client.release();
     }
