@@ -9,6 +9,8 @@ import {
 import { parseIndex, type AuditLogService } from './service.js';
 
 const publicRoute = { auth: 'public' } as const;
+/** Like the other well-known documents: monitors poll it, so it is never rate limited. */
+const wellKnownRoute = { auth: 'public', rateLimit: 'exempt' } as const;
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** A partial tile's bytes never change either, but clients should move on to the full tile. */
 const PARTIAL = 'public, max-age=60';
@@ -18,7 +20,7 @@ export async function auditLogRoutes(app: FastifyInstance, opts: { service: Audi
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const { service } = opts;
 
-  r.get('/.well-known/aitp-audit-checkpoint', { config: publicRoute }, async (_request, reply) => {
+  r.get('/.well-known/aitp-audit-checkpoint', { config: wellKnownRoute }, async (_request, reply) => {
     const note = await service.latestNote();
     if (note === undefined) throw notFound('the audit log has no checkpoint yet');
     return reply.header('cache-control', 'max-age=1').type('text/plain; charset=utf-8').send(note);
