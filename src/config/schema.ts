@@ -26,6 +26,8 @@ export const ConfigSchema = Type.Object({
   API_KEYS: StringList(),
   ENROLLMENT_SECRET: Type.Optional(Type.String()),
   ENROLLMENT_SECRET_PREVIOUS: StringList(),
+  SECRETS_KEY: Type.Optional(Type.String()),
+  SECRETS_KEY_PREVIOUS: StringList(),
   CORS_ORIGIN: StringList(),
   METRICS_TOKEN: Type.Optional(Type.String()),
 
@@ -62,6 +64,7 @@ export const ConfigSchema = Type.Object({
   WEBHOOK_CONCURRENCY: Type.Integer(),
   WEBHOOK_POLL_INTERVAL_MS: Type.Integer(),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: Type.Boolean(),
+  WEBHOOK_SECRET_OVERLAP_S: Type.Integer(),
 
   AGENT_EXPIRY_INTERVAL_MS: Type.Integer(),
   DRAIN_DELAY_MS: Type.Integer(),

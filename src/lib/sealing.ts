@@ -94,3 +94,8 @@ export function createKeyring(currentHex: string, previousHex: readonly string[]
     },
   };
 }
+
+/** The associated data of a webhook's signing secret: the value opens only in that webhook's row. */
+export function webhookSecretContext(webhookId: string): string {
+  return `webhook:${webhookId}`;
+}

@@ -19,7 +19,7 @@ const PROBE_TIMEOUT_MS = 2_000;
 /**
  * The pool, drizzle, and boot steps 5–6 of OPERATIONS.md §5: wait for the database (retry up to
  * 30 s), then apply migrations under the advisory lock (or, with MIGRATE_ON_BOOT=false, refuse
- * to start while any are pending).
+ * to start while any are pending); plain credentials of an older release are sealed on the way.
  */
 export default fp(
   async (app) => {
@@ -56,11 +56,11 @@ export default fp(
 
     await waitForDatabase(pool, CONNECT_BUDGET_MS, (err) => app.log.warn({ err }, 'database not reachable yet, retrying'));
     if (config.MIGRATE_ON_BOOT) {
-      await applyMigrations(pool);
+      await applyMigrations(pool, { keyring: app.keyring });
     } else {
       const pending = await countPendingMigrations(pool);
       if (pending > 0) throw new Error(`${pending} database migration(s) pending and MIGRATE_ON_BOOT=false`);
     }
   },
-  { name: 'db', dependencies: ['metrics'] },
+  { name: 'db', dependencies: ['metrics', 'keyring'] },
 );

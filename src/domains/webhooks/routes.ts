@@ -13,6 +13,7 @@ import {
   ListDeliveriesQuerySchema,
   ListWebhooksQuerySchema,
   PatchWebhookBodySchema,
+  RotateSecretBodySchema,
   WebhookListSchema,
   WebhookParamsSchema,
   WebhookSchema,
@@ -73,6 +74,13 @@ export async function webhookRoutes(app: FastifyInstance, opts: { service: Webho
 
   r.delete('/api/webhooks/:id', { schema: { params: WebhookParamsSchema, response: { 200: DeletedWebhookSchema } } }, async (request) =>
     service.remove(request.params.id, actorOf(request)),
+  );
+
+  // Overlapping rotation: the response shows the new secret, the only time it is shown.
+  r.post(
+    '/api/webhooks/:id/rotate-secret',
+    { schema: { params: WebhookParamsSchema, body: RotateSecretBodySchema, response: { 200: CreatedWebhookSchema } } },
+    async (request) => service.rotateSecret(request.params.id, request.body?.overlapSeconds, actorOf(request)),
   );
 
   r.get(
