@@ -76,11 +76,17 @@ export async function webhookRoutes(app: FastifyInstance, opts: { service: Webho
     service.remove(request.params.id, actorOf(request)),
   );
 
-  // Overlapping rotation: the response shows the new secret, the only time it is shown.
+  // Overlapping rotation: the response shows the new secret, the only time it is shown. The body
+  // is optional: an absent one means `{}` (WEBHOOK_SECRET_OVERLAP_S); a present one is validated.
   r.post(
     '/api/webhooks/:id/rotate-secret',
-    { schema: { params: WebhookParamsSchema, body: RotateSecretBodySchema, response: { 200: CreatedWebhookSchema } } },
-    async (request) => service.rotateSecret(request.params.id, request.body?.overlapSeconds, actorOf(request)),
+    {
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+      schema: { params: WebhookParamsSchema, body: RotateSecretBodySchema, response: { 200: CreatedWebhookSchema } },
+    },
+    async (request) => service.rotateSecret(request.params.id, request.body.overlapSeconds, actorOf(request)),
   );
 
   r.get(
