@@ -5,7 +5,7 @@ import { postDelivery } from './delivery.js';
 import { createDispatcher, DISPATCHER_JOB } from './dispatcher.job.js';
 import { createWebhookMetrics } from './metrics.js';
 import { createSecretExpiry, SECRET_EXPIRY_INTERVAL_MS, SECRET_EXPIRY_JOB } from './secret-expiry.job.js';
-import { signingSecrets } from './secrets.js';
+import { createSecretOpener, signingSecrets } from './secrets.js';
 import { systemResolver } from './resolver.js';
 import { deliveryRoutes, webhookRoutes } from './routes.js';
 import { createWebhookService } from './service.js';
@@ -45,6 +45,7 @@ export default fp(
       resolve: systemResolver(),
     };
     const checkUrl = (url: string) => checkWebhookUrl(url, policy);
+    const openSecret = createSecretOpener(app.keyring);
     const dispatcher = createDispatcher({
       db: app.db,
       clock: app.clock,
@@ -57,7 +58,7 @@ export default fp(
       metrics,
       guard: checkUrl,
       post: postDelivery,
-      secrets: (webhook, nowMs) => signingSecrets(app.keyring, webhook.id, webhook, nowMs),
+      secrets: (webhook, nowMs) => signingSecrets(openSecret, webhook.id, webhook, nowMs),
     });
     // Into the running dispatcher's free slots, or a run now; a no-op while draining or when jobs are off.
     const poke = (): void => {
