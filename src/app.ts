@@ -38,6 +38,7 @@ import requestId, { requestIdFor } from './plugins/request-id.js';
 import responseHeaders from './plugins/response-headers.js';
 import routeTable from './plugins/route-table.js';
 import sseHub from './plugins/sse-hub.js';
+import { adminConfigRoutes } from './routes/admin-config.js';
 import { handshakeRoutes } from './routes/handshake.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
@@ -118,5 +119,6 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(metricsRoutes);
   await app.register(handshakeRoutes);
   await app.register(wellKnownRoutes);
+  await app.register(adminConfigRoutes);
   return app;
 }

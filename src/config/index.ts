@@ -7,7 +7,7 @@ export { ConfigSchema, defaultConfig, isProduction, type Config } from './schema
 export { loadConfig, type ConfigResult, type LoadConfigOptions } from './load-config.js';
 export { parseEnvFile, readEnvFile } from './env-file.js';
 export { renderEnvTemplate } from './env-template.js';
-export { buildConfigReport, type ConfigReport, type SettingReport } from './report.js';
+export { buildConfigReport, buildEffectiveConfigReport, ConfigReportSchema, type ConfigReport, type SettingReport } from './report.js';
 export {
   LOG_LEVELS,
   VARIABLES,

@@ -1,3 +1,4 @@
+import { claimsDigestForm, normalizeDigestEntry } from '../lib/credential-digest.js';
 import type { ParsedValue, VariableKind } from './variables.js';
 
 // One parser per variable kind (OPERATIONS.md §3). A problem text never quotes the raw value:
@@ -116,8 +117,25 @@ function parseSecret(raw: string, minLength: number): ParseResult {
   return raw.length >= minLength ? ok(raw) : fail(`shorter than ${minLength} characters`);
 }
 
+const NOT_A_DIGEST = 'not a sha256:<64 hex> digest';
+
+/** METRICS_TOKEN: a raw token of at least `minLength`, or its `sha256:<64 hex>` digest. */
+function parseSecretOrDigest(raw: string, minLength: number): ParseResult {
+  if (!claimsDigestForm(raw)) return parseSecret(raw, minLength);
+  const digest = normalizeDigestEntry(raw);
+  return digest === undefined ? fail(NOT_A_DIGEST) : ok(digest);
+}
+
+/** API_KEYS: each entry a raw key without whitespace or a `sha256:<64 hex>` digest of one. */
 function parseApiKeys(raw: string): ParseResult {
-  return parseEntries(raw, (key) => (/\s/.test(key) ? undefined : key), 'contains whitespace');
+  const keys: string[] = [];
+  for (const [index, entry] of splitList(raw).entries()) {
+    const digest = claimsDigestForm(entry) ? normalizeDigestEntry(entry) : entry;
+    if (digest === undefined) return fail(`entry ${index + 1} is ${NOT_A_DIGEST}`);
+    if (/\s/.test(digest)) return fail(`entry ${index + 1} contains whitespace`);
+    keys.push(digest);
+  }
+  return ok(keys);
 }
 
 function parsePostgresUrl(raw: string): ParseResult {
@@ -146,6 +164,7 @@ export function parseValue(kind: VariableKind, raw: string): ParseResult {
     case 'secret-list':
       return parseEntries(raw, (entry) => (entry.length >= kind.minLength ? entry : undefined), `is shorter than ${kind.minLength} characters`);
     case 'api-keys': return parseApiKeys(raw);
+    case 'secret-or-digest': return parseSecretOrDigest(raw, kind.minLength);
     case 'base-url': return parseBaseUrl(raw);
     case 'http-url': return isHttpUrl(tryUrl(raw)) ? ok(raw) : fail('must be an absolute http(s) URL');
     case 'https-uri-list': return parseEntries(raw, parseHttpsUri, 'is not an absolute https URI');

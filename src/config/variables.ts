@@ -16,6 +16,7 @@ export type VariableKind =
   | { type: 'secret'; minLength: number }
   | { type: 'secret-list'; minLength: number }
   | { type: 'api-keys' }
+  | { type: 'secret-or-digest'; minLength: number }
   | { type: 'base-url' }
   | { type: 'http-url' }
   | { type: 'https-uri-list' }
@@ -113,7 +114,7 @@ const AUTHENTICATION: VariableGroup = {
   section: '2.3',
   variables: [
     spec('API_KEYS', { type: 'api-keys' }, { value: [] },
-      'comma list of API keys, no whitespace inside a key; production: each at least 24 chars. Empty in development = open mode',
+      'comma list of API keys, each a raw key (no whitespace; production: at least 24 chars) or sha256:<64 hex>, the SHA-256 of one (npm run api-key:new). Empty in development = open mode',
       { secret: true, requiredInProduction: true }),
     spec('ENROLLMENT_SECRET', { type: 'secret', minLength: 32 }, unset,
       'HMAC key for enrollment tokens, at least 32 chars; development generates DATA_DIR/enrollment-secret',
@@ -129,8 +130,8 @@ const AUTHENTICATION: VariableGroup = {
       { secret: true }),
     spec('CORS_ORIGIN', { type: 'origins' }, { value: ['*'] },
       '* or a comma list of origins scheme://host[:port]; production warns when unset'),
-    spec('METRICS_TOKEN', { type: 'secret', minLength: 16 }, unset,
-      'at least 16 chars; when set /api/metrics needs it (or an API key) as bearer',
+    spec('METRICS_TOKEN', { type: 'secret-or-digest', minLength: 16 }, unset,
+      'at least 16 chars, or sha256:<64 hex> (its SHA-256); when set /api/metrics needs it (or an API key) as bearer',
       { secret: true }),
   ],
 };

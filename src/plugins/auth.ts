@@ -2,7 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { isProduction } from '../config/index.js';
 import { invalidApiKey, serverMisconfigured } from '../lib/errors.js';
-import { matchDigest, sha256, sha256Hex } from '../lib/hashing.js';
+import { apiKeyFingerprint, credentialDigest } from '../lib/credential-digest.js';
+import { matchDigest } from '../lib/hashing.js';
 import { routeAuthMode, type AuthMode } from './route-policy.js';
 
 export type KeyState = 'valid' | 'invalid' | 'absent';
@@ -28,8 +29,9 @@ export function credentialFrom(header: string | undefined): string | undefined {
   return token === '' ? undefined : token;
 }
 
+/** `apikey:<16 hex>` of an API_KEYS entry, the same for a raw key and its `sha256:` digest. */
 export function fingerprintOf(key: string): string {
-  return `apikey:${sha256Hex(key).slice(0, 16)}`;
+  return apiKeyFingerprint(key);
 }
 
 /** Unknown paths are answered 404 without a credential (contract README §Paths and methods). */
@@ -41,10 +43,11 @@ export function authModeOf(request: FastifyRequest): AuthMode {
 export default fp(
   async (app) => {
     const keys = app.config.API_KEYS;
-    const digests = keys.map((k) => sha256(k));
+    // Raw and `sha256:` entries alike become the digest a presented key must hash to.
+    const digests = keys.map(credentialDigest);
     const fingerprints = keys.map(fingerprintOf);
     const metricsToken = app.config.METRICS_TOKEN;
-    const metricsDigest = metricsToken === undefined ? [] : [sha256(metricsToken)];
+    const metricsDigest = metricsToken === undefined ? [] : [credentialDigest(metricsToken)];
     const openMode = keys.length === 0;
     const misconfigured = openMode && isProduction(app.config);
 

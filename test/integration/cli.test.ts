@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseEnvFile } from '../../src/config/index.js';
+import { fingerprintOf } from '../../src/plugins/auth.js';
 import { createTestDatabase } from '../helpers/database.js';
 import { freePort, spawnServer, stopAll, waitForStatus } from '../helpers/process.js';
 
@@ -71,7 +72,9 @@ describe('npm run config:check', () => {
     const report = JSON.parse(out) as { ok: boolean; mode: string; settings: Array<Record<string, unknown>>; errors: string[] };
     expect(report).toMatchObject({ ok: false, mode: 'production' });
     const byName = new Map(report.settings.map((s) => [s['name'], s]));
-    expect(byName.get('API_KEYS')).toEqual({ name: 'API_KEYS', secret: true, set: true, count: 2, valid: true });
+    expect(byName.get('API_KEYS')).toEqual({
+      name: 'API_KEYS', secret: true, set: true, count: 2, valid: true, ids: [fingerprintOf('k'.repeat(30)), fingerprintOf('q'.repeat(30))],
+    });
     expect(byName.get('CP_AID_SEED_HEX')).toEqual({ name: 'CP_AID_SEED_HEX', secret: true, set: false, valid: false });
     expect(byName.get('PORT')).toEqual({ name: 'PORT', secret: false, set: true, source: 'env', value: 4100, valid: true });
     expect(byName.get('RATE_LIMIT_WINDOW_MS')).toMatchObject({ set: false, source: 'default', value: 60000 });

@@ -32,6 +32,8 @@ describe('jobs plugin', () => {
   it('starts jobs at ready when enabled, and waits for a running iteration on close', async () => {
     let finished = false;
     let aborted = false;
+    let markStarted!: () => void;
+    const started = new Promise<void>((resolve) => { markStarted = resolve; });
     const { app } = await buildTestApp({}, {
       startJobs: true,
       beforeReady: async (a) =>
@@ -39,17 +41,24 @@ describe('jobs plugin', () => {
           name: 'slow',
           intervalMs: 60_000,
           firstRunMs: 0,
+          // Runs until close aborts it (bounded at 10 s), then takes another moment to finish:
+          // close must wait for it however loaded the machine is.
           run: async (signal) => {
-            await sleep(200);
+            markStarted();
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(resolve, 10_000);
+              signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+            });
             aborted = signal.aborted;
+            await sleep(50);
             finished = true;
           },
         }),
     });
-    await sleep(50);
+    await started;
     await app.close();
-    expect(finished).toBe(true);
     expect(aborted).toBe(true);
+    expect(finished).toBe(true);
   });
 
   it('logs and survives a failing run', async () => {

@@ -72,6 +72,8 @@ describe('loadConfig: values', () => {
     ['CLIENT_IP_HEADER', 'CF-Connecting-IP', 'cf-connecting-ip'],
     ['WEBHOOK_URL_ALLOWLIST', 'Hooks.Example.com, .partner.example', ['hooks.example.com', '.partner.example']],
     ['API_KEYS', ' key-one ,, key-two ', ['key-one', 'key-two']],
+    ['API_KEYS', `key-one,SHA256:${'AB'.repeat(32)}`, ['key-one', `sha256:${'ab'.repeat(32)}`]],
+    ['METRICS_TOKEN', `sha256:${'0f'.repeat(32)}`, `sha256:${'0f'.repeat(32)}`],
     ['ENROLLMENT_SECRET_PREVIOUS', `${SECRET}, ${'t'.repeat(40)}`, [SECRET, 't'.repeat(40)]],
     ['SECRETS_KEY_PREVIOUS', `${SEED}, ${'CD'.repeat(32)}`, [SEED, 'CD'.repeat(32)]],
     ['WEBHOOK_SECRET_OVERLAP_S', '0', 0],
@@ -106,6 +108,10 @@ describe('loadConfig: errors', () => {
     ['WEBHOOK_SECRET_OVERLAP_S', '604801', 'WEBHOOK_SECRET_OVERLAP_S: must be between 0 and 604800'],
     ['METRICS_TOKEN', 'm'.repeat(15), 'METRICS_TOKEN: shorter than 16 characters'],
     ['API_KEYS', 'good-key,bad key', 'API_KEYS: entry 2 contains whitespace'],
+    ['API_KEYS', `good-key,sha256:${'a'.repeat(63)}`, 'API_KEYS: entry 2 is not a sha256:<64 hex> digest'],
+    ['API_KEYS', `sha256:${'a'.repeat(63)}g,good-key`, 'API_KEYS: entry 1 is not a sha256:<64 hex> digest'],
+    ['API_KEYS', 'a,b,sha256:', 'API_KEYS: entry 3 is not a sha256:<64 hex> digest'],
+    ['METRICS_TOKEN', `sha256:${'a'.repeat(65)}`, 'METRICS_TOKEN: not a sha256:<64 hex> digest'],
     ['CP_BASE_URL', 'cp.example.com', 'CP_BASE_URL: must be an absolute http(s) URL'],
     ['CP_BASE_URL', 'ftp://cp.example.com', 'CP_BASE_URL: must be an absolute http(s) URL'],
     ['CP_BASE_URL', 'https://cp.example.com/?', 'CP_BASE_URL: must not have a query or fragment'],
@@ -182,6 +188,10 @@ describe('loadConfig: production', () => {
   it('refuses API keys shorter than 24 characters, by position', () => {
     const errors = errorsOf(loadConfig({ ...PRODUCTION_ENV, API_KEYS: `${PROD_KEY},${'k'.repeat(23)}` }, OPTS));
     expect(errors).toEqual(['API_KEYS: key 2 is shorter than 24 characters']);
+  });
+
+  it('accepts a sha256: digest entry in place of a long enough raw key', () => {
+    expect(configOf(loadConfig({ ...PRODUCTION_ENV, API_KEYS: `sha256:${'c'.repeat(64)},${PROD_KEY}` }, OPTS)).API_KEYS).toHaveLength(2);
   });
 
   it('refuses WEBHOOK_ALLOW_PRIVATE_TARGETS=true', () => {

@@ -8,10 +8,13 @@ const VALID_SEED = `${'c0ffee'.repeat(10)}beef`;
 
 const SECRET_VALUES: Record<string, string[]> = {
   CP_AID_SEED_HEX: [`${MARKER}-not-hex`, VALID_SEED, `${VALID_SEED}00`],
-  API_KEYS: [`${MARKER}short`, `${MARKER}-with space-key-long-enough`, `${MARKER}-long-enough-production-key,${MARKER}2`],
+  API_KEYS: [
+    `${MARKER}short`, `${MARKER}-with space-key-long-enough`, `${MARKER}-long-enough-production-key,${MARKER}2`,
+    `sha256:${MARKER}${'a'.repeat(56)}`, `key-long-enough-for-production,sha256:c0ffee${MARKER}`,
+  ],
   ENROLLMENT_SECRET: [`${MARKER}-too-short`, `${MARKER}-${'e'.repeat(40)}`],
   ENROLLMENT_SECRET_PREVIOUS: [`${MARKER}-${'p'.repeat(40)},${MARKER}-short`],
-  METRICS_TOKEN: [`${MARKER}-t`, `${MARKER}-metrics-token-long`],
+  METRICS_TOKEN: [`${MARKER}-t`, `${MARKER}-metrics-token-long`, `sha256:${MARKER}`],
   SECRETS_KEY: [`${MARKER}-not-hex`, VALID_SEED, `${VALID_SEED}00`],
   SECRETS_KEY_PREVIOUS: [`${VALID_SEED},${MARKER}`, `${VALID_SEED}`],
   DATABASE_URL: [`mysql://cp:${MARKER}pw@db/cp`, `postgres://cp:${MARKER}pw@db/cp`, `${MARKER}`],
