@@ -24,7 +24,7 @@ const WRITERS = 8;
 const PREPARED_EVENTS = 600_000;
 
 const { pg: server, dir, postmaster } = await startBenchPostgres(5900);
-const pool = createPool({ connectionString: server.url, max: WRITERS, connectTimeoutMs: 10_000, statementTimeoutMs: 60_000, applicationName: 'ingest-floor' });
+const pool = createPool({ connectionString: server.url, max: WRITERS, connectTimeoutMs: 10_000, statementTimeoutMs: 60_000, lockTimeoutMs: 0, queryTimeoutMs: 0, applicationName: 'ingest-floor' });
 const db = createDatabase(pool);
 try {
   await applyMigrations(pool);

@@ -29,7 +29,7 @@ async function seed(pool: pg.Pool): Promise<void> {
   await pool.query(
     `INSERT INTO handshake_sessions (session_id, aid_a, aid_b, status, boundary, created_at, updated_at)
      SELECT 'bench-s-' || i, 'aid:pubkey:bench-' || (i % 1000 + 1), 'aid:pubkey:bench-' || ((i * 7) % 1000 + 1),
-            (ARRAY['started','complete','complete','failed'])[i % 4 + 1], (ARRAY['cross-org','same-org',NULL])[i % 3 + 1],
+            (ARRAY['started','complete','complete','failed'])[i % 4 + 1], (ARRAY['cross_org','intra_org',NULL])[i % 3 + 1],
             now() - (i::float / $1) * interval '30 days', now()
      FROM generate_series(1, $1::int) i`,
     [SESSIONS],

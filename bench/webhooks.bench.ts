@@ -29,7 +29,7 @@ function event(): StoredEvent {
     sessionId: `s-${randomUUID()}`,
     runId: 'run-7',
     grants: ['weather.read'],
-    payload: { boundary: 'cross-org' },
+    payload: { boundary: 'cross_org' },
     source: 'playground',
     producer: 'apikey:0123456789abcdef',
     seq: 0,
@@ -67,6 +67,8 @@ async function scenario(databaseUrl: string, webhooks: number, concurrency: numb
     RATE_LIMIT_ENABLED: false,
     WEBHOOK_ALLOW_PRIVATE_TARGETS: true,
     WEBHOOK_CONCURRENCY: concurrency,
+    // Dispatcher throughput at this concurrency: one webhook may use every slot here.
+    WEBHOOK_CONCURRENCY_PER_TARGET: concurrency,
   });
   const app = await buildApp({ config, logger: pino({ level: 'silent' }), startJobs: false });
   await app.ready();

@@ -21,6 +21,7 @@ import body from './plugins/body.js';
 import clock from './plugins/clock.js';
 import clientIp from './plugins/client-ip.js';
 import configPlugin from './plugins/config.js';
+import connectionGuard, { handleClientError } from './plugins/connection-guard.js';
 import cors from './plugins/cors.js';
 import db from './plugins/db.js';
 import dbMetrics from './plugins/db-metrics.js';
@@ -56,6 +57,21 @@ export interface BuildAppOptions {
 /** Largest body cap of any route (POST /api/events); the body plugin gives every other route 65536. */
 const MAX_BODY_BYTES = 262_144;
 
+/**
+ * REQUEST_TIMEOUT_MS bounds receiving a request (headers and body), never the response, so SSE
+ * streams are not cut. Node checks these deadlines only every `connectionsCheckingInterval` (30 s
+ * by default) and needs headersTimeout <= requestTimeout for a trickled body to be cut at all.
+ */
+function connectionTimeouts(config: Config) {
+  const headersTimeout = Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS);
+  return {
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    maxRequestsPerSocket: config.MAX_REQUESTS_PER_SOCKET,
+    http: { headersTimeout, connectionsCheckingInterval: Math.min(1000, Math.max(50, Math.floor(headersTimeout / 4))) },
+  };
+}
+
 /** The one factory production and tests share; every server option lives here. */
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -65,8 +81,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     genReqId: requestIdFor,
     trustProxy: false,
     bodyLimit: MAX_BODY_BYTES,
-    keepAliveTimeout: 72_000,
-    requestTimeout: 0,
+    ...connectionTimeouts(opts.config),
     connectionTimeout: 0,
     forceCloseConnections: 'idle',
     return503OnClosing: false,
@@ -74,6 +89,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true, maxParamLength: 2048 },
     ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false, useDefaults: true } },
     frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
   });
 
   await app.register(configPlugin, { config: opts.config });
@@ -81,6 +97,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(routeTable);
   await app.register(openapi);
   await app.register(metrics);
+  await app.register(connectionGuard);
   await app.register(requestId);
   await app.register(cors);
   await app.register(responseHeaders);

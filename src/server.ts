@@ -1,10 +1,12 @@
 import { resolve } from 'node:path';
 import { buildApp } from './app.js';
 import { resolveDevSecrets } from './boot/dev-secrets.js';
+import { startDevDatabase } from './boot/embedded-database.js';
 import { installShutdown } from './boot/shutdown.js';
 import { isProduction, loadProcessConfig, type Config } from './config/index.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from './db/embedded.js';
+import type { EmbeddedPostgres } from './db/embedded.js';
 import { shutdownTelemetry } from './instrumentation.js';
+import { atStep, bootFailureLine, describeCause } from './lib/boot-step.js';
 import { createLogger } from './lib/logger.js';
 
 const EXIT_CONFIG = 78;
@@ -23,18 +25,20 @@ async function main(): Promise<void> {
   let embedded: EmbeddedPostgres | undefined;
   try {
     if (!isProduction(config)) {
-      const dev = resolveDevSecrets(config);
+      const dev = await atStep('config', () => resolveDevSecrets(config));
       config = dev.config;
       for (const name of dev.generated) log.warn({ warning: `${name}: generated into ${resolve(config.DATA_DIR)}` }, 'config warning');
       if (config.DATABASE_URL === undefined) {
-        embedded = await startEmbeddedPostgres({
-          dataDir: resolve(config.DATA_DIR),
-          port: config.EMBEDDED_PG_PORT,
-          database: 'aitp_control_plane',
-          onLog: (line) => log.debug({ pg: line.trim() }, 'embedded postgres'),
-        });
-        config = { ...config, DATABASE_URL: embedded.url };
-        log.info({ dataDir: resolve(config.DATA_DIR), port: config.EMBEDDED_PG_PORT }, 'embedded postgres started');
+        const dataDir = resolve(config.DATA_DIR);
+        const started = await atStep('embedded database', () =>
+          startDevDatabase(
+            { dataDir, port: config.EMBEDDED_PG_PORT, database: 'aitp_control_plane', onLog: (line) => log.debug({ pg: line.trim() }, 'embedded postgres') },
+            (failure, nextPort) => log.warn({ cause: describeCause(failure), nextPort }, 'embedded postgres could not start, retrying on a free port'),
+          ),
+        );
+        embedded = started;
+        config = { ...config, DATABASE_URL: started.url };
+        log.info({ dataDir, port: started.port }, 'embedded postgres started');
       }
     }
     const app = await buildApp({ config, logger: log });
@@ -54,12 +58,14 @@ async function main(): Promise<void> {
         process.exit(code);
       },
     });
-    await app.listen({ port: config.PORT, host: config.HOST });
+    await atStep('listen', () => app.listen({ port: config.PORT, host: config.HOST }));
     log.info(
       { aid: app.identity.aid, port: config.PORT, mode: isProduction(config) ? 'production' : 'development', replica: config.REPLICA_ID },
       'listening',
     );
   } catch (err) {
+    // One plain line naming the step and the cause, whatever the log level; the JSON log keeps the stack.
+    process.stderr.write(`${bootFailureLine(err, 'app')}\n`);
     log.fatal({ err }, 'boot failed');
     await embedded?.stop().catch(() => undefined);
     process.exit(1);

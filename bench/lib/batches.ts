@@ -19,7 +19,7 @@ export function batchMaker(size: number, aids: readonly string[], interpreted = 
       if ((n % 100) / 100 < interpreted) {
         const type = ['handshake.started', 'handshake.completed', 'tct.issued'][n % 3]!;
         const tct = `"tct":{"jti":"${crypto.randomUUID()}","iss":"${aid(n)}","sub":"${aid(n + 7)}","grants":["weather.read"],"iat":1716638400}`;
-        parts.push(`{"type":"${type}",${common},"grants":["weather.read"],"payload":{"boundary":"cross-org",${tct},"seq":${n}}}`);
+        parts.push(`{"type":"${type}",${common},"grants":["weather.read"],"payload":{"boundary":"cross_org",${tct},"seq":${n}}}`);
       } else {
         parts.push(
           `{"type":"capability.invoked",${common},"payload":{"capability":"${CAPS[n % CAPS.length]}","args":{"city":"Paris","units":"metric"},"latencyMs":${n % 97},"seq":${n}}}`,

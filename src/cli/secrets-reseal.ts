@@ -32,6 +32,9 @@ async function main(): Promise<number> {
       max: 2,
       connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+      // A batch waits for rows a rotation holds; no client-side cut, as in migrations.
+      lockTimeoutMs: 0,
+      queryTimeoutMs: 0,
       applicationName: 'aitp-control-plane:secrets-reseal',
     });
     try {

@@ -16,6 +16,10 @@ export const ConfigSchema = Type.Object({
   HOST: Type.String(),
   DATA_DIR: Type.String(),
   REPLICA_ID: Type.String(),
+  REQUEST_TIMEOUT_MS: Type.Integer(),
+  HEADERS_TIMEOUT_MS: Type.Integer(),
+  KEEP_ALIVE_TIMEOUT_MS: Type.Integer(),
+  MAX_REQUESTS_PER_SOCKET: Type.Integer(),
 
   CP_AID_SEED_HEX: Type.Optional(Type.String()),
   CP_BASE_URL: Type.String(),
@@ -62,6 +66,7 @@ export const ConfigSchema = Type.Object({
   WEBHOOK_BREAKER_FAILURE_THRESHOLD: Type.Integer(),
   WEBHOOK_BREAKER_RESET_MS: Type.Integer(),
   WEBHOOK_CONCURRENCY: Type.Integer(),
+  WEBHOOK_CONCURRENCY_PER_TARGET: Type.Integer(),
   WEBHOOK_POLL_INTERVAL_MS: Type.Integer(),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: Type.Boolean(),
   WEBHOOK_SECRET_OVERLAP_S: Type.Integer(),
@@ -74,6 +79,8 @@ export const ConfigSchema = Type.Object({
   DB_POOL_MAX: Type.Integer(),
   DB_CONNECT_TIMEOUT_MS: Type.Integer(),
   DB_STATEMENT_TIMEOUT_MS: Type.Integer(),
+  DB_LOCK_TIMEOUT_MS: Type.Integer(),
+  DB_QUERY_TIMEOUT_MS: Type.Integer(),
   MIGRATE_ON_BOOT: Type.Boolean(),
   EMBEDDED_PG_PORT: Type.Integer(),
 

@@ -9,6 +9,10 @@ export interface PoolSettings {
   max: number;
   connectTimeoutMs: number;
   statementTimeoutMs: number;
+  /** lock_timeout; 0 = wait for locks as long as the statement may run. */
+  lockTimeoutMs: number;
+  /** Client-side bound on each statement (pg `query_timeout`); 0 = none. */
+  queryTimeoutMs: number;
   applicationName: string;
 }
 
@@ -19,7 +23,10 @@ export function createPool(settings: PoolSettings): pg.Pool {
     connectionTimeoutMillis: settings.connectTimeoutMs,
     // OPERATIONS.md §2.9: statement_timeout on every pooled connection. UTC and ISO so timestamps
     // read as text (src/db/raw-query.ts) have one fixed form whatever the server's defaults.
-    options: `-c statement_timeout=${settings.statementTimeoutMs} -c TimeZone=UTC -c DateStyle=ISO`,
+    options: `-c statement_timeout=${settings.statementTimeoutMs} -c lock_timeout=${settings.lockTimeoutMs} -c TimeZone=UTC -c DateStyle=ISO`,
+    // The server-side timeouts cannot fire while the database is frozen or the network silent:
+    // this one fails the statement (then 503 DB_UNAVAILABLE) from our side.
+    ...(settings.queryTimeoutMs > 0 ? { query_timeout: settings.queryTimeoutMs } : {}),
     application_name: settings.applicationName,
     idleTimeoutMillis: 30_000,
     keepAlive: true,

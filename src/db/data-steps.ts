@@ -37,5 +37,5 @@ async function sealPlainWebhookSecrets(client: pg.PoolClient, keyring: Keyring |
 }
 
 export function dataSteps(keyring: Keyring | undefined): DataStep[] {
-  return [{ before: '0003_webhook_secrets_drop_plain', run: (client) => sealPlainWebhookSecrets(client, keyring) }];
+  return [{ before: '0004_webhook_secrets_drop_plain', run: (client) => sealPlainWebhookSecrets(client, keyring) }];
 }

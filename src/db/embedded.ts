@@ -16,6 +16,7 @@ export interface EmbeddedPostgres {
   url: string;
   /** Connection string for the `postgres` maintenance database. */
   adminUrl: string;
+  port: number;
   stop: () => Promise<void>;
 }
 
@@ -23,6 +24,26 @@ export class EmbeddedPostgresInUseError extends Error {
   constructor(readonly dir: string) {
     super(`embedded Postgres data directory ${dir} is in use by another live instance`);
   }
+}
+
+/** PostgreSQL exited before accepting connections (port taken, bad data directory, …); it is not running. */
+export class EmbeddedPostgresStartError extends Error {
+  constructor(
+    readonly port: number,
+    clusterDir: string,
+    detail: string | undefined,
+  ) {
+    super(`embedded Postgres failed to start on port ${port} in ${clusterDir}: ${detail ?? 'it exited without saying why'}`);
+  }
+}
+
+/** Lines Postgres writes when it gives up; the last one says why a start failed. */
+const FAILURE_LINE = /\b(FATAL|PANIC|ERROR):/;
+
+/** Why a start failed: the last FATAL/PANIC/ERROR line Postgres wrote, else its last line. */
+function failureDetail(output: readonly string[]): string | undefined {
+  const lines = output.flatMap((chunk) => chunk.split('\n')).map((line) => line.trim()).filter((line) => line !== '');
+  return lines.findLast((line) => FAILURE_LINE.test(line)) ?? lines.at(-1);
 }
 
 /**
@@ -76,7 +97,12 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const clusterDir = join(opts.dataDir, 'pg');
   assertNotInUse(clusterDir);
   const password = loadOrCreatePassword(opts.dataDir);
-  const log = opts.onLog ?? (() => undefined);
+  const output: string[] = [];
+  const log = (line: string): void => {
+    output.push(line);
+    if (output.length > 50) output.shift();
+    opts.onLog?.(line);
+  };
   const server = new EmbeddedPostgresClass({
     databaseDir: clusterDir,
     port: opts.port,
@@ -92,13 +118,14 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   try {
     await server.start();
   } catch {
-    throw new Error(`embedded Postgres failed to start in ${clusterDir} (port ${opts.port} busy or data directory in use?)`);
+    throw new EmbeddedPostgresStartError(opts.port, clusterDir, failureDetail(output));
   }
   const base = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}`;
   await ensureDatabase(`${base}/postgres`, opts.database);
   return {
     url: `${base}/${opts.database}`,
     adminUrl: `${base}/postgres`,
+    port: opts.port,
     stop: () => server.stop(),
   };
 }

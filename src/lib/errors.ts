@@ -33,6 +33,16 @@ export class AppError extends Error {
 export const badRequest = (message: string, field?: string): AppError =>
   new AppError(400, 'BAD_REQUEST', message, field === undefined ? {} : { field });
 
+/** Transport rejections below the router (Ruling 28): the connection closes after them. */
+export const requestTimeout = (): AppError =>
+  new AppError(408, 'REQUEST_TIMEOUT', 'request not received in time', {}, { connection: 'close' });
+
+export const expectationFailed = (): AppError =>
+  new AppError(417, 'EXPECTATION_FAILED', 'only Expect: 100-continue is supported', {}, { connection: 'close' });
+
+export const headersTooLarge = (): AppError =>
+  new AppError(431, 'HEADERS_TOO_LARGE', 'request headers too large', {}, { connection: 'close' });
+
 export const bodyInvalid = (message: string, field = '', index?: number): AppError =>
   new AppError(400, 'BODY_INVALID', message, index === undefined ? { field } : { field, index });
 

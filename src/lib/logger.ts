@@ -1,5 +1,6 @@
 import { trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { serializeError } from './error-log.js';
 import { SERVICE_NAME, VERSION } from './version.js';
 
 // OPERATIONS.md §16: never log credentials, secrets, seeds or connection strings.
@@ -38,6 +39,8 @@ export function createLogger(settings: LoggerSettings, destination?: Destination
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
+      // A failed statement is logged by name and SQLSTATE, never with its parameters.
+      serializers: { err: serializeError },
       // OPERATIONS.md §16: trace_id/span_id on lines written while a span is active.
       mixin() {
         const span = trace.getActiveSpan();

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { badRequest } from './errors.js';
+import { badRequest, notFound } from './errors.js';
 import { stringProblem } from './safe-json.js';
 
 /** Booleans accept `true|false|1|0` (contract README §Query parameters). */
@@ -26,5 +26,15 @@ export function commaList(value: string | undefined, field: string, max: number)
 export function assertSafeQuery(query: Record<string, unknown>): void {
   for (const [name, value] of Object.entries(query)) {
     if (typeof value === 'string' && stringProblem(value) !== undefined) throw badRequest(`query parameter ${name} ${stringProblem(value)}`, name);
+  }
+}
+
+/**
+ * A path parameter with U+0000 or a lone surrogate names nothing that can exist → 404 NOT_FOUND
+ * (contract Ruling 16). The wildcard of catch-all routes is not a lookup key and is left alone.
+ */
+export function assertSafeParams(params: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(params)) {
+    if (name !== '*' && typeof value === 'string' && stringProblem(value) !== undefined) throw notFound();
   }
 }

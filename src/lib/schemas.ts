@@ -17,3 +17,10 @@ export const ErrorSchema = Type.Object(
 
 /** A UUID in a query value: any version/variant, 8-4-4-4-12 hex, any case (contract README §Bodies). */
 export const UuidString = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$' });
+
+const BOUNDARY_DESCRIPTION =
+  'Trust boundary the handshake crossed, from the start event\'s payload.boundary, stored and grouped verbatim ' +
+  '(ecosystem spellings: intra_org, cross_org, cross_cloud).';
+
+/** A session's `boundary` (Ruling 27): any producer string, documented with the ecosystem's spelling. */
+export const BoundarySchema = Type.Union([Type.String(), Type.Null()], { description: BOUNDARY_DESCRIPTION, examples: ['cross_org'] });

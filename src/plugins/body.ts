@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import { assertSafeQuery } from '../lib/query.js';
+import { assertSafeParams, assertSafeQuery } from '../lib/query.js';
 import { decodeUtf8Body, parseJsonBody } from '../lib/safe-json.js';
 
 declare module 'fastify' {
@@ -22,8 +22,10 @@ export default fp(
     app.addHook('onRoute', (route) => {
       route.bodyLimit ??= DEFAULT_BODY_LIMIT;
     });
-    // Query values with U+0000 or a lone surrogate → 400 BAD_REQUEST, on every route.
+    // Text PostgreSQL cannot store (U+0000, a lone surrogate) never reaches a query: in a path
+    // parameter no such row can exist → 404 (Ruling 16); in a query value → 400 BAD_REQUEST.
     app.addHook('preValidation', async (request) => {
+      if (request.params !== null && typeof request.params === 'object') assertSafeParams(request.params as Record<string, unknown>);
       if (request.query !== null && typeof request.query === 'object') assertSafeQuery(request.query as Record<string, unknown>);
     });
     app.removeAllContentTypeParsers();

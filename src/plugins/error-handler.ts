@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { isConnectivityError } from '../db/errors.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import {
   AppError,
   badRequest,
@@ -43,7 +43,7 @@ export function toAppError(err: unknown): AppError {
   if (Array.isArray(fe.validation)) return fromValidation(fe.validationContext, fe.validation as AjvIssue[]);
   if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || fe.statusCode === 413) return payloadTooLarge();
   if (typeof fe.code === 'string' && fe.code.startsWith('FST_ERR_CTP')) return bodyInvalid('body could not be read');
-  if (isConnectivityError(err)) return dbUnavailable();
+  if (isDatabaseUnavailable(err)) return dbUnavailable();
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) return badRequest('bad request');
   return internalError();
 }

@@ -10,7 +10,7 @@ type Handler = (payload: Record<string, unknown>) => void;
 export interface NotifyListener {
   /** Called for each JSON payload with `"v":1` on that channel (DATA-MODEL.md §NOTIFY). */
   on(channel: Channel, handler: Handler): void;
-  /** Called after the LISTEN connection came back, so receivers can catch up. */
+  /** Called after the LISTEN connection came back, before any notification it carries, so receivers can catch up. */
   onReconnect(handler: () => void): void;
   isConnected(): boolean;
 }
@@ -21,12 +21,16 @@ declare module 'fastify' {
   }
 }
 
-const MAX_BACKOFF_MS = 30_000;
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 2_000;
 
 /**
- * One dedicated LISTEN connection per process (not from the pool), reconnecting with 1 s
- * doubling backoff up to 30 s (EVENTS.md §6.6). Notifications arrive only for committed
- * transactions, so receivers never see uncommitted state.
+ * One dedicated LISTEN connection per process (not from the pool). Notifications arrive only for
+ * committed transactions, so receivers never see uncommitted state. A lost connection is retried
+ * after 100 ms (well within 250 ms on a busy host), doubling to at most every 2 s, and at once
+ * when the pool opens a new connection (the database evidently accepts connections again): what
+ * is committed while it is down reaches streams only through the catch-up that follows, so every
+ * second down is a second of delay.
  */
 export default fp(
   async (app) => {
@@ -45,8 +49,12 @@ export default fp(
     });
     let client: pg.Client | undefined;
     let connected = false;
+    let connecting = false;
+    let started = false;
     let stopped = false;
     let everConnected = false;
+    let lostAt = 0;
+    let failedAttempts = 0;
     let retryTimer: NodeJS.Timeout | undefined;
 
     const dispatch = (msg: pg.Notification): void => {
@@ -66,19 +74,37 @@ export default fp(
       }
     };
 
-    const connect = async (backoffMs: number): Promise<void> => {
-      if (stopped) return;
-      const next = new pg.Client({ connectionString: app.config.DATABASE_URL, application_name: 'aitp-control-plane:listen' });
+    const connect = async (): Promise<void> => {
+      if (stopped || connected || connecting) return;
+      connecting = true;
+      clearTimeout(retryTimer);
+      const next = new pg.Client({
+        connectionString: app.config.DATABASE_URL,
+        application_name: 'aitp-control-plane:listen',
+        // A frozen database would otherwise hold the attempt (and every retry) forever.
+        connectionTimeoutMillis: app.config.DB_CONNECT_TIMEOUT_MS,
+      });
       next.on('error', (err) => app.log.warn({ err }, 'notify listener error'));
       next.on('end', () => onLost(next));
-      next.on('notification', dispatch);
+      // Held until the reconnect handlers ran: a receiver must start its catch-up from where it
+      // stood when the connection was lost, before a newer notification moves it on.
+      let held: pg.Notification[] | undefined = [];
+      next.on('notification', (msg) => (held === undefined ? dispatch(msg) : held.push(msg)));
       try {
         await next.connect();
         for (const channel of CHANNELS) await next.query(`LISTEN ${channel}`);
       } catch (err) {
-        app.log.warn({ err, retryInMs: backoffMs }, 'notify listener connect failed');
+        connecting = false;
+        failedAttempts++;
+        const retryInMs = Math.min(FIRST_RETRY_MS * 2 ** failedAttempts, MAX_RETRY_MS);
+        app.log.warn({ err, attempt: failedAttempts, retryInMs }, 'notify listener connect failed');
         await next.end().catch(() => undefined);
-        scheduleRetry(Math.min(backoffMs * 2, MAX_BACKOFF_MS), backoffMs);
+        scheduleRetry(retryInMs);
+        return;
+      }
+      connecting = false;
+      if (stopped) {
+        await next.end().catch(() => undefined);
         return;
       }
       client = next;
@@ -86,14 +112,20 @@ export default fp(
       connectedGauge.set(1);
       if (everConnected) {
         reconnects.inc();
+        app.log.info({ downMs: Date.now() - lostAt, attempts: failedAttempts + 1 }, 'notify listener reconnected');
         for (const handler of reconnectHandlers) handler();
       }
       everConnected = true;
+      failedAttempts = 0;
+      const early = held;
+      held = undefined;
+      for (const msg of early) dispatch(msg);
     };
 
-    const scheduleRetry = (nextBackoff: number, delay: number): void => {
+    const scheduleRetry = (delayMs: number): void => {
       if (stopped) return;
-      retryTimer = setTimeout(() => void connect(nextBackoff), delay);
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(() => void connect(), delayMs);
       retryTimer.unref();
     };
 
@@ -103,10 +135,16 @@ export default fp(
       connected = false;
       connectedGauge.set(0);
       if (!stopped) {
+        lostAt = Date.now();
         app.log.warn('notify listener disconnected');
-        scheduleRetry(2_000, 1_000);
+        scheduleRetry(FIRST_RETRY_MS);
       }
     };
+
+    // A new pool connection proves the database accepts connections: no need to wait out the retry.
+    app.pool.on('connect', () => {
+      if (started && !connected && !connecting) void connect();
+    });
 
     app.decorate('notify', {
       on: (channel: Channel, handler: Handler) => handlers.get(channel)!.push(handler),
@@ -115,7 +153,8 @@ export default fp(
     });
 
     app.addHook('onReady', async () => {
-      await connect(1_000);
+      started = true;
+      await connect();
     });
     app.addHook('onClose', async () => {
       stopped = true;

@@ -1,9 +1,15 @@
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram } from 'prom-client';
-import { HubBatch, type CloseReason, type HubEvent, type StreamConnection } from '../domains/stream/connection.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HubBatch, type CloseReason, type HubEvent, type HubProgress, type StreamConnection } from '../domains/stream/connection.js';
 import { toHubEvent } from '../domains/stream/record.js';
-import { rowsAfter, rowsBySeq } from '../domains/stream/repository.js';
+import { newestRows, rowsAfter, rowsBySeq } from '../domains/stream/repository.js';
 import { shuttingDown, sseCapacity } from '../lib/errors.js';
+
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 2_000;
+/** Past this many announced seqs waiting on a failing read, the hub switches to a catch-up. */
+const MAX_RETAINED_SEQS = 100_000;
 
 export interface SseHub {
   /** Throws 503 SSE_CAPACITY / SHUTTING_DOWN when a new stream may not open (EVENTS.md §6.2 step 1). */
@@ -25,15 +31,14 @@ declare module 'fastify' {
 /**
  * The per-process SSE hub (EVENTS.md §6.6): NOTIFY aitp_events announces committed seqs; one
  * query loads them (skipped with no open streams) and each event's frame is built once and
- * fanned out in notification order. The hub tracks the highest seq announced so that after a
- * LISTEN reconnect it can send what it missed, or a gap when that is more than the cap.
+ * fanned out in notification order. A failed read is retried, never dropped. Each stream keeps
+ * the highest seq it was sent, so after a LISTEN reconnect (notifications lost meanwhile) every
+ * stream catches up from its own position, not from what a later notification announced.
  */
 export default fp(
   async (app) => {
     const { MAX_SSE_CONNECTIONS, MAX_AUDIT_EVENTS_MEMORY } = app.config;
     const connections = new Set<StreamConnection>();
-    let cursor = 0;
-    let chain: Promise<void> = Promise.resolve();
     const registers = [app.metrics.registry];
     const open = new Gauge({ name: 'aitp_control_plane_sse_streams_open', help: 'open SSE streams', registers });
     const opened = new Counter({ name: 'aitp_control_plane_sse_streams_opened_total', help: 'SSE streams opened', registers });
@@ -49,6 +54,18 @@ export default fp(
     for (const reason of ['capacity', 'draining']) rejected.inc({ reason }, 0);
     for (const reason of ['client', 'slow_consumer', 'shutdown', 'error']) closedTotal.inc({ reason }, 0);
 
+    // Seqs announced and not yet fanned out, in notification order: those announced while a
+    // read runs go out together in the next one (one write per batch under load), and a batch
+    // whose read failed stays here until a retry succeeds.
+    let announced: number[] = [];
+    let handledSeq = 0;
+    let catchUpNeeded = false;
+    // Seqs the last catch-up sent whose notification may still arrive: fanned out once only.
+    let caughtUp = new Set<number>();
+    let running = false;
+    let stopped = false;
+    const progress = (): HubProgress => ({ handledSeq, announced: new Set(announced) });
+
     const fanOut = (events: HubEvent[]): void => {
       if (events.length === 0) return;
       const batch = new HubBatch(events);
@@ -58,47 +75,82 @@ export default fp(
       for (const event of events) lag.observe((now - event.createdAt.getTime()) / 1000);
     };
 
-    // Serialized so events reach streams in notification order even when queries overlap.
-    const enqueue = (work: () => Promise<void>): void => {
-      chain = chain.then(work).catch((err: unknown) => app.log.error({ err }, 'sse fan-out failed'));
-    };
-
-    // Seqs announced while a fan-out runs wait here and go out together in the next one, so under
-    // load a stream gets one write per batch instead of one per event.
-    let announced: number[] = [];
     const flushAnnounced = async (): Promise<void> => {
-      const seqs = announced;
-      announced = [];
-      if (connections.size === 0) return;
+      const seqs = announced.slice();
+      const toRead = seqs.filter((seq) => !caughtUp.has(seq));
+      const rows = connections.size === 0 || toRead.length === 0 ? [] : await rowsBySeq(app.db, toRead);
+      announced = announced.slice(seqs.length);
+      for (const seq of seqs) {
+        caughtUp.delete(seq);
+        if (seq > handledSeq) handledSeq = seq;
+      }
       const order = new Map(seqs.map((seq, i) => [seq, i]));
-      const rows = await rowsBySeq(app.db, seqs);
       // Notification (commit) order, which concurrent transactions can make differ from seq order.
       rows.sort((a, b) => order.get(a.seq)! - order.get(b.seq)!);
       fanOut(rows.map(toHubEvent));
     };
 
+    // What was committed while the LISTEN connection was down, read from the lowest position of
+    // any open stream; past MAX_AUDIT_EVENTS_MEMORY rows only the newest are read and a stream
+    // that may have missed older ones gets a gap.
+    const catchUp = async (): Promise<void> => {
+      catchUpNeeded = false;
+      if (connections.size === 0) return;
+      let since = Number.MAX_SAFE_INTEGER;
+      for (const connection of connections) since = Math.min(since, connection.lastSeq);
+      let rows = await rowsAfter(app.db, {}, since, MAX_AUDIT_EVENTS_MEMORY + 1);
+      const truncated = rows.length > MAX_AUDIT_EVENTS_MEMORY;
+      if (truncated) rows = await newestRows(app.db, {}, MAX_AUDIT_EVENTS_MEMORY);
+      const events = rows.map(toHubEvent);
+      caughtUp = new Set(events.map((e) => e.seq));
+      announced = announced.filter((seq) => !caughtUp.delete(seq));
+      for (const connection of connections) connection.catchUp(events, truncated);
+      const last = events[events.length - 1];
+      if (last !== undefined && last.seq > handledSeq) handledSeq = last.seq;
+    };
+
+    // One worker, so streams get events in the order the hub handles them; a failed read (the
+    // database restarting) is retried after 250 ms, doubling to every 2 s, until it succeeds.
+    const work = async (): Promise<void> => {
+      if (running) return;
+      running = true;
+      let retryMs = RETRY_FIRST_MS;
+      let failures = 0;
+      while (!stopped && (catchUpNeeded || announced.length > 0)) {
+        try {
+          if (catchUpNeeded) await catchUp();
+          else await flushAnnounced();
+          retryMs = RETRY_FIRST_MS;
+          failures = 0;
+        } catch (err) {
+          if (catchUpNeeded === false && announced.length > MAX_RETAINED_SEQS) {
+            announced = [];
+            catchUpNeeded = true;
+          }
+          failures++;
+          app.log.warn({ err, attempt: failures, retryInMs: retryMs }, 'sse fan-out failed, retrying');
+          await sleep(retryMs, undefined, { ref: false });
+          retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
+        }
+      }
+      running = false;
+    };
+
     app.notify.on('aitp_events', (payload) => {
       const seqs = Array.isArray(payload['seq']) ? payload['seq'].filter((s): s is number => Number.isSafeInteger(s)) : [];
       if (seqs.length === 0) return;
-      cursor = Math.max(cursor, ...seqs);
-      if (connections.size === 0) return;
-      if (announced.length === 0) enqueue(flushAnnounced);
+      if (connections.size === 0 && announced.length === 0) {
+        handledSeq = Math.max(handledSeq, ...seqs);
+        return;
+      }
       for (const seq of seqs) announced.push(seq);
+      void work();
     });
 
     app.notify.onReconnect(() => {
       if (connections.size === 0) return;
-      const since = cursor;
-      enqueue(async () => {
-        const rows = await rowsAfter(app.db, {}, since, MAX_AUDIT_EVENTS_MEMORY + 1);
-        if (rows.length > MAX_AUDIT_EVENTS_MEMORY) {
-          for (const connection of connections) connection.writeRaw('event: gap\ndata: {"reason":"listener_reconnected"}\n\n');
-          cursor = rows[rows.length - 1]!.seq;
-          return;
-        }
-        if (rows.length > 0) cursor = Math.max(cursor, rows[rows.length - 1]!.seq);
-        fanOut(rows.map(toHubEvent));
-      });
+      catchUpNeeded = true;
+      void work();
     });
 
     app.decorate('sseHub', {
@@ -113,6 +165,7 @@ export default fp(
         }
       },
       add(connection) {
+        connection.attach(progress);
         connections.add(connection);
         opened.inc();
         open.set(connections.size);
@@ -131,6 +184,9 @@ export default fp(
     // Drain (OPERATIONS.md §13): every stream ends with `: shutting down` when the listener closes.
     app.addHook('preClose', async () => {
       for (const connection of [...connections]) connection.close('shutdown');
+    });
+    app.addHook('onClose', async () => {
+      stopped = true;
     });
   },
   { name: 'sse-hub', dependencies: ['db', 'notify', 'lifecycle', 'metrics', 'config'] },

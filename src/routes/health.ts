@@ -20,15 +20,13 @@ const probe = { auth: 'public', rateLimit: 'exempt', quietAccessLog: true } as c
 
 /** Liveness and readiness (OPERATIONS.md §14, API.md §1). */
 export async function healthRoutes(app: FastifyInstance): Promise<void> {
-  app.get(
-    '/api/health',
-    { config: probe, schema: { response: { 200: HealthSchema, 503: HealthSchema } } },
-    async (_request, reply) => {
-      const up = await app.pingDb();
-      reply.header('cache-control', 'no-store').status(up ? 200 : 503);
-      return { ok: up, service: SERVICE_NAME, aid: app.identity.aid, db: up ? 'ok' : 'error', version: VERSION } as const;
-    },
-  );
+  // Liveness only (Ruling 25): an orchestrator restarts what fails it, and restarting every
+  // replica cannot fix a database outage, so the database shows in the body, never the status.
+  app.get('/api/health', { config: probe, schema: { response: { 200: HealthSchema } } }, async (_request, reply) => {
+    const up = await app.probeDb();
+    reply.header('cache-control', 'no-store');
+    return { ok: true, service: SERVICE_NAME, aid: app.identity.aid, db: up ? 'ok' : 'error', version: VERSION } as const;
+  });
 
   app.get(
     '/api/readyz',

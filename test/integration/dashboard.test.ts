@@ -43,11 +43,11 @@ beforeAll(async () => {
   await insertAgent(aids.b, 'active', '2026-01-02T00:00:00Z');
   await insertAgent(aids.c, 'expired', '2026-01-02T00:00:00Z');
   await insertAgent(aids.d, 'deregistered', '2026-01-03T00:00:00Z');
-  sessionIds['s1'] = await insertSession(ago(10 * MINUTE), 'complete', 'cross-org', aids.a, aids.b);
+  sessionIds['s1'] = await insertSession(ago(10 * MINUTE), 'complete', 'cross_org', aids.a, aids.b);
   sessionIds['s2'] = await insertSession(ago(20 * MINUTE), 'started', null, aids.a, aids.c);
-  sessionIds['s3'] = await insertSession(ago(30 * MINUTE), 'failed', 'same-org', aids.b, aids.a);
-  sessionIds['s4'] = await insertSession(ago(3 * HOUR), 'complete', 'cross-org', aids.a, null);
-  sessionIds['s5'] = await insertSession(ago(3 * DAY), 'complete', 'cross-org', aids.a, aids.b);
+  sessionIds['s3'] = await insertSession(ago(30 * MINUTE), 'failed', 'intra_org', aids.b, aids.a);
+  sessionIds['s4'] = await insertSession(ago(3 * HOUR), 'complete', 'cross_org', aids.a, null);
+  sessionIds['s5'] = await insertSession(ago(3 * DAY), 'complete', 'cross_org', aids.a, aids.b);
   sessionIds['s6'] = await insertSession(ago(40 * DAY), 'started', null, null, null);
   for (let i = 0; i < 3; i++) await insertInvocation(ago((i + 1) * MINUTE), aids.a, 'weather.read');
   await insertInvocation(ago(2 * HOUR), aids.b, 'maps.query');
@@ -93,14 +93,14 @@ describe('GET /api/dashboard/overview', () => {
       aidB: aids.b,
       status: 'complete',
       grants: [],
-      boundary: 'cross-org',
+      boundary: 'cross_org',
       startedAt: null,
       completedAt: null,
       createdAt: ago(10 * MINUTE),
     });
     expect(body.charts.handshakesByBoundary).toEqual([
-      { boundary: 'cross-org', count: 2 },
-      { boundary: 'same-org', count: 1 },
+      { boundary: 'cross_org', count: 2 },
+      { boundary: 'intra_org', count: 1 },
       { boundary: 'unknown', count: 1 },
     ]);
     expect(body.charts.topCapabilities).toEqual([

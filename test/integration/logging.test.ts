@@ -1,7 +1,9 @@
+import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/lib/logger.js';
 import { AUTH, TEST_API_KEY, buildTestApp } from '../helpers/app.js';
+import { openSse } from '../helpers/sse.js';
 
 function captureLogger(level = 'debug') {
   const lines: Array<Record<string, unknown>> = [];
@@ -59,5 +61,22 @@ describe('logging (OPERATIONS.md §16)', () => {
     const logged = lines.find((l) => l['msg'] === 'request failed');
     expect(JSON.stringify(logged)).toContain('relation');
     await app.close();
+  });
+
+  it('writes the access line of an SSE stream when it ends, with bytes and close reason', async () => {
+    const { logger, lines } = captureLogger('info');
+    const { app } = await buildTestApp({}, { logger });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.server.address() as AddressInfo;
+    const sse = await openSse(`http://127.0.0.1:${port}/api/events/stream?backlog=0`, { ...AUTH, 'x-request-id': 'sse-1' });
+    await sse.waitFor((c) => c.text().length > 0);
+    sse.close();
+    const deadline = Date.now() + 5_000;
+    const streamLine = () => lines.find((l) => l['msg'] === 'request completed' && l['reqId'] === 'sse-1');
+    while (streamLine() === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await app.close();
+    expect(streamLine()).toMatchObject({ level: 'info', method: 'GET', route: '/api/events/stream', statusCode: 200, reason: 'client', clientIp: '127.0.0.1' });
+    expect(streamLine()?.['bytes']).toBeGreaterThanOrEqual(sse.text().length);
+    expect(streamLine()?.['durationMs']).toEqual(expect.any(Number));
   });
 });

@@ -43,6 +43,21 @@ function releaseBefore(index: number): string {
   return dir;
 }
 
+/**
+ * The file's statements one by one, as psql sends them: in one multi-statement query string
+ * Postgres refuses CREATE INDEX CONCURRENTLY. The files keep one statement per `;` at a line end.
+ */
+function statementsOf(text: string): string[] {
+  const code = text
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('--'))
+    .join('\n');
+  return code
+    .split(/;\s*$/m)
+    .map((statement) => statement.trim())
+    .filter((statement) => statement !== '');
+}
+
 /** Every index and constraint of the public schema, as Postgres prints them. */
 async function shape(pool: pg.Pool): Promise<string[]> {
   const { rows } = await pool.query<{ def: string }>(
@@ -65,7 +80,7 @@ describe('migrations/ files that replace a drizzle migration', () => {
     const client = await pool.connect();
     try {
       await migrate(drizzle(client), { migrationsFolder: releaseBefore(index) });
-      await client.query(readFileSync(new URL(`../../migrations/${file}`, import.meta.url), 'utf8'));
+      for (const statement of statementsOf(readFileSync(new URL(`../../migrations/${file}`, import.meta.url), 'utf8'))) await client.query(statement);
     } finally {
       client.release();
     }

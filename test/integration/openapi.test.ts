@@ -42,6 +42,14 @@ describe('GET /api/openapi.json', () => {
     expect(result.valid).toBe(true);
   });
 
+  it('spells handshake boundaries as the ecosystem does (Ruling 27)', () => {
+    const text = JSON.stringify(doc);
+    expect(text).not.toMatch(/cross-org|intra-org|cross-cloud/);
+    const session = JSON.stringify(doc.paths['/api/sessions/{sessionId}']?.['get']?.responses['200']);
+    expect(session).toContain('"examples":["cross_org"]');
+    expect(session).toContain('intra_org, cross_org, cross_cloud');
+  });
+
   it('lists every route the auth matrix knows, with its security and error statuses', () => {
     const routes = app.routeTable.all().filter((r) => r.method !== 'OPTIONS' && r.method !== 'HEAD');
     expect(routes.length).toBeGreaterThan(40);

@@ -76,7 +76,7 @@ describe('session projection (EVENTS.md §4.2)', () => {
     const run = unique('run');
     const before = await metric('aitp_control_plane_sessions_total');
     await ingest([
-      { type: 'handshake.started', session_id: id, aid_a: aid('alice'), aid_b: aid('bob'), 'playground.run_id': run, ts: 1716638400, payload: { boundary: 'cross-org' } },
+      { type: 'handshake.started', session_id: id, aid_a: aid('alice'), aid_b: aid('bob'), 'playground.run_id': run, ts: 1716638400, payload: { boundary: 'cross_org' } },
       { type: 'handshake.completed', session_id: id, aid_a: aid('alice'), aid_b: aid('bob'), grants: ['weather.read'], ts: 1716638401 },
     ]);
     expect(await session(id)).toMatchObject({
@@ -84,12 +84,19 @@ describe('session projection (EVENTS.md §4.2)', () => {
       aid_a: aid('alice'),
       aid_b: aid('bob'),
       run_id: run,
-      boundary: 'cross-org',
+      boundary: 'cross_org',
       grants: ['weather.read'],
       started_at: new Date(1716638400_000),
       completed_at: new Date(1716638401_000),
     });
     expect((await metric('aitp_control_plane_sessions_total')) - before).toBe(1);
+  });
+
+  it('stores the boundary verbatim: the ecosystem spellings and any other string as sent (Ruling 27)', async () => {
+    const spellings = ['intra_org', 'cross_org', 'cross_cloud', 'Cross-Org '];
+    const ids = spellings.map(() => unique('s'));
+    await ingest(spellings.map((boundary, i) => ({ type: 'handshake.started', session_id: ids[i], ts: 1716638400, payload: { boundary } })));
+    for (const [i, boundary] of spellings.entries()) expect((await session(ids[i]!))?.['boundary']).toBe(boundary);
   });
 
   it('creates the row from a terminal event without a start, and never reopens a terminal state', async () => {

@@ -478,7 +478,7 @@ describe('detail, manifest, export and deregister edges', () => {
     const jti = randomUUID();
     await app.db.execute(sql`
       INSERT INTO handshake_sessions (session_id, aid_a, aid_b, status, grants, run_id, boundary, started_at, completed_at)
-      VALUES (${sessionId}, 'aid:pubkey:peer', ${manifest.aid}, 'complete', '["weather.read"]', 'run-1', 'cross-org',
+      VALUES (${sessionId}, 'aid:pubkey:peer', ${manifest.aid}, 'complete', '["weather.read"]', 'run-1', 'cross_org',
               '2026-05-25T12:00:00.500Z', '2026-05-25T12:00:01.000123Z')`);
     await app.db.execute(sql`
       INSERT INTO issued_tcts (jti, issuer_aid, subject_aid, audience_aid, grants, issued_at, session_id)
@@ -487,7 +487,7 @@ describe('detail, manifest, export and deregister edges', () => {
     expect(document.sessions).toEqual([
       {
         sessionId, aidA: 'aid:pubkey:peer', aidB: manifest.aid, status: 'complete', grants: ['weather.read'], runId: 'run-1',
-        boundary: 'cross-org', error: null, startedAt: '2026-05-25T12:00:00.500Z', completedAt: '2026-05-25T12:00:01.000Z',
+        boundary: 'cross_org', error: null, startedAt: '2026-05-25T12:00:00.500Z', completedAt: '2026-05-25T12:00:01.000Z',
         createdAt: expect.stringMatching(/Z$/), updatedAt: expect.stringMatching(/Z$/),
       },
     ]);

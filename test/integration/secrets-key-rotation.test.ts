@@ -198,7 +198,7 @@ describe('upgrading a database that holds plain secrets', () => {
     await Promise.all(pools.map((pool) => pool.end()));
   });
 
-  /** A database migrated as the release before sealing left it: drizzle/ up to 0001. */
+  /** A database migrated as the release before sealing left it: drizzle/ up to the migration before 0003. */
   async function releaseBeforeSealing(): Promise<{ pool: pg.Pool; url: string }> {
     const name = `s_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: adminUrl() });
@@ -210,7 +210,7 @@ describe('upgrading a database that holds plain secrets', () => {
     pools.push(pool);
     const dir = mkdtempSync(join(scratch, 'drizzle-'));
     mkdirSync(join(dir, 'meta'));
-    const entries = journal.entries.slice(0, journal.entries.findIndex((e) => e.tag === '0002_webhook_secrets_sealed_columns'));
+    const entries = journal.entries.slice(0, journal.entries.findIndex((e) => e.tag === '0003_webhook_secrets_sealed_columns'));
     writeFileSync(join(dir, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries }));
     for (const { tag } of entries) copyFileSync(join(MIGRATIONS_FOLDER, `${tag}.sql`), join(dir, `${tag}.sql`));
     await migrate(drizzle(pool), { migrationsFolder: dir });

@@ -28,7 +28,7 @@ async function insertSession(s: SessionSeed): Promise<string> {
   const id = s.id ?? `s-${randomUUID()}`;
   await app.db.execute(sql`
     INSERT INTO handshake_sessions (session_id, aid_a, aid_b, status, grants, run_id, boundary, created_at, updated_at)
-    VALUES (${id}, ${s.aidA ?? null}, ${s.aidB ?? null}, ${s.status ?? 'started'}, '["weather.read"]', ${s.runId ?? null}, 'cross-org',
+    VALUES (${id}, ${s.aidA ?? null}, ${s.aidB ?? null}, ${s.status ?? 'started'}, '["weather.read"]', ${s.runId ?? null}, 'cross_org',
             ${s.createdAt}::timestamptz, ${s.createdAt}::timestamptz)`);
   return id;
 }
@@ -61,7 +61,7 @@ describe('GET /api/sessions', () => {
       status: 'complete',
       grants: ['weather.read'],
       runId: run,
-      boundary: 'cross-org',
+      boundary: 'cross_org',
       error: null,
       startedAt: null,
       completedAt: null,

@@ -283,3 +283,42 @@ describe('drain', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 });
+
+describe('a fan-out read that fails', () => {
+  it('is retried until it succeeds, and a stream that resumed meanwhile gets each event once', async () => {
+    // One pool connection with a short checkout timeout: while the test holds it, the hub's read
+    // of an announced batch fails (the pool cannot hand out a connection), as during a restart.
+    const { app } = await buildTestApp({ DB_POOL_MAX: 1, DB_CONNECT_TIMEOUT_MS: 500 });
+    const { app: writer } = await buildTestApp({ DATABASE_URL: app.config.DATABASE_URL });
+    const base = await listen(app);
+    const run = `run-${randomUUID()}`;
+    const client = await openSse(`${base}/api/events/stream?run_id=${run}&backlog=0`, AUTH);
+    const first = event({ runId: run });
+    await store(app, [first]);
+    await client.waitFor((c) => c.events().length === 1);
+
+    const held = await app.pool.connect();
+    const announced = event({ runId: run });
+    await store(writer, [announced]);
+    // Long enough for the read to time out at least once (500 ms checkout timeout).
+    await new Promise((r) => setTimeout(r, 1_200));
+    expect(ids(client)).toEqual([first.id]);
+    held.release();
+
+    const resumed = await openSse(`${base}/api/events/stream?run_id=${run}`, { ...AUTH, 'last-event-id': first.id });
+    expect(resumed.status).toBe(200);
+    await client.waitFor((c) => c.events().length >= 2, 10_000);
+    await resumed.waitFor((c) => c.events().length >= 1, 10_000);
+    const after = event({ runId: run });
+    await store(writer, [after]);
+    await client.waitFor((c) => c.events().length >= 3);
+    await resumed.waitFor((c) => c.events().length >= 2);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ids(client)).toEqual([first.id, announced.id, after.id]);
+    expect(ids(resumed)).toEqual([announced.id, after.id]);
+    client.close();
+    resumed.close();
+    await app.close();
+    await writer.close();
+  });
+});

@@ -24,6 +24,8 @@ export const handshakeSessions = pgTable(
     index('handshake_sessions_aid_b_idx').on(t.aidB),
     index('handshake_sessions_run_id_idx').on(t.runId),
     index('handshake_sessions_created_at_idx').on(t.createdAt, t.sessionId),
+    // The dashboard's event time (Ruling 26); the expression must stay identical to its queries'.
+    index('handshake_sessions_event_time_idx').on(sql`coalesce(${t.startedAt}, ${t.completedAt}, ${t.createdAt})`),
     index('handshake_sessions_updated_at_idx').on(t.updatedAt),
   ],
 );

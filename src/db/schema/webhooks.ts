@@ -72,6 +72,8 @@ export const webhookDeliveries = pgTable(
     // from serving a plain `ORDER BY created_at DESC`.
     index('webhook_deliveries_webhook_created_idx').on(t.webhookId, t.createdAt.desc().nullsFirst(), t.id),
     index('webhook_deliveries_due_idx').on(t.nextRetryAt, t.createdAt).where(sql`${t.status} = 'pending'`),
+    // The fair claim takes each webhook's own due rows, oldest first, whatever the others' backlog.
+    index('webhook_deliveries_pending_webhook_idx').on(t.webhookId, t.nextRetryAt, t.createdAt).where(sql`${t.status} = 'pending'`),
     index('webhook_deliveries_status_created_idx').on(t.status, t.createdAt),
     // Lets the SET NULL cascade find referencing rows without a scan; most rows have no original.
     index('webhook_deliveries_redelivery_idx').on(t.redeliveryOf).where(sql`${t.redeliveryOf} IS NOT NULL`),

@@ -22,6 +22,14 @@ export interface SessionKpis {
 
 type Count = string | number;
 
+/**
+ * A session's event time on the producer's clock (Ruling 26): when its start event says it
+ * started, else when its end event says it ended, else when we stored it. Events count by `ts`
+ * the same way, so a batch ingested late lands where it happened, not in the last bucket.
+ * The expression matches handshake_sessions_event_time_idx, so range filters use that index.
+ */
+const SESSION_TIME = sql`coalesce(started_at, completed_at, created_at)`;
+
 /** The KPIs of API.md §8.1 but capability invocations, in one statement. */
 export async function readKpis(db: Reader, since: Date): Promise<SessionKpis> {
   const at = since.toISOString();
@@ -35,7 +43,7 @@ export async function readKpis(db: Reader, since: Date): Promise<SessionKpis> {
       SELECT count(*) AS in_range,
              count(*) FILTER (WHERE status = 'complete') AS success,
              count(*) FILTER (WHERE status = 'started') AS started
-      FROM handshake_sessions WHERE created_at >= ${at}::timestamptz
+      FROM handshake_sessions WHERE ${SESSION_TIME} >= ${at}::timestamptz
     ) s`);
   const row = result.rows[0];
   const n = (key: keyof SessionKpis) => Number(row?.[key] ?? 0);
@@ -50,11 +58,12 @@ export async function readKpis(db: Reader, since: Date): Promise<SessionKpis> {
 }
 
 export async function recentSessions(db: Reader, since: Date, limit: number): Promise<SessionRow[]> {
+  const time = sql`coalesce(${handshakeSessions.startedAt}, ${handshakeSessions.completedAt}, ${handshakeSessions.createdAt})`;
   return db
     .select()
     .from(handshakeSessions)
-    .where(gte(handshakeSessions.createdAt, since))
-    .orderBy(desc(handshakeSessions.createdAt), asc(handshakeSessions.sessionId))
+    .where(gte(time, since))
+    .orderBy(desc(time), asc(handshakeSessions.sessionId))
     .limit(limit);
 }
 
@@ -62,17 +71,17 @@ export async function recentSessions(db: Reader, since: Date, limit: number): Pr
 export async function sessionsByBoundary(db: Reader, since: Date): Promise<Array<{ boundary: string; count: number }>> {
   const result = await db.execute<{ boundary: string; n: Count }>(sql`
     SELECT COALESCE(boundary, 'unknown') AS boundary, count(*) AS n
-    FROM handshake_sessions WHERE created_at >= ${since.toISOString()}::timestamptz
+    FROM handshake_sessions WHERE ${SESSION_TIME} >= ${since.toISOString()}::timestamptz
     GROUP BY 1 ORDER BY n DESC, boundary ASC LIMIT ${MAX_BOUNDARY_GROUPS}`);
   return result.rows.map((r) => ({ boundary: r.boundary, count: Number(r.n) }));
 }
 
-/** Sessions per UTC bucket (index = floor(epoch ms / bucketMs)) with `since <= created_at < until`. */
+/** Sessions per UTC bucket of their event time t (index = floor(epoch ms / bucketMs)) with `since <= t < until`. */
 export async function sessionsPerBucket(db: Reader, since: Date, until: Date, bucketMs: number): Promise<Map<number, number>> {
   const result = await db.execute<{ i: Count; n: Count }>(sql`
-    SELECT floor(extract(epoch FROM created_at) * 1000 / ${bucketMs}::bigint)::bigint AS i, count(*) AS n
+    SELECT floor(extract(epoch FROM ${SESSION_TIME}) * 1000 / ${bucketMs}::bigint)::bigint AS i, count(*) AS n
     FROM handshake_sessions
-    WHERE created_at >= ${since.toISOString()}::timestamptz AND created_at < ${until.toISOString()}::timestamptz
+    WHERE ${SESSION_TIME} >= ${since.toISOString()}::timestamptz AND ${SESSION_TIME} < ${until.toISOString()}::timestamptz
     GROUP BY 1`);
   return new Map(result.rows.map((r) => [Number(r.i), Number(r.n)]));
 }

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ListSchema, PageQuerySchema } from '../../lib/pagination.js';
+import { BoundarySchema } from '../../lib/schemas.js';
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
 const Count = Type.Integer();
@@ -17,7 +18,7 @@ export const RecentSessionSchema = Type.Object({
   aidB: NullableString,
   status: Type.String(),
   grants: Type.Array(Type.String()),
-  boundary: NullableString,
+  boundary: BoundarySchema,
   startedAt: NullableString,
   completedAt: NullableString,
   createdAt: Type.String(),
@@ -36,7 +37,7 @@ export const OverviewSchema = Type.Object({
   }),
   recentSessions: Type.Array(RecentSessionSchema),
   charts: Type.Object({
-    handshakesByBoundary: Type.Array(Type.Object({ boundary: Type.String(), count: Count })),
+    handshakesByBoundary: Type.Array(Type.Object({ boundary: Type.String({ description: 'a stored boundary verbatim, or unknown for none', examples: ['cross_org'] }), count: Count })),
     handshakesOverTime: Type.Array(Type.Object({ bucket: Type.String(), count: Count })),
     topCapabilities: Type.Array(Type.Object({ capability: Type.String(), count: Count })),
   }),

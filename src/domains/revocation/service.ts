@@ -1,5 +1,5 @@
 import type { Database } from '../../db/client.js';
-import { isConnectivityError } from '../../db/errors.js';
+import { isDatabaseUnavailable } from '../../db/errors.js';
 import { notifyInTx } from '../../db/notify.js';
 import { withTxRetry } from '../../db/retry.js';
 import type { Clock } from '../../lib/clock.js';
@@ -100,7 +100,7 @@ export function createRevocationService(deps: RevocationServiceDeps) {
       try {
         row = await insertWithEffects({ jti, revokedAt, reason: body.reason ?? null }, actor);
       } catch (err) {
-        if (err instanceof AppError || isConnectivityError(err)) throw err;
+        if (err instanceof AppError || isDatabaseUnavailable(err)) throw err;
         log.error({ err, jti }, 'revocation entry insert failed');
         throw insertFailed();
       }

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { ListSchema, PageQuerySchema } from '../../lib/pagination.js';
+import { BoundarySchema } from '../../lib/schemas.js';
 import { EventSchema } from '../events/schemas.js';
 
 const NullableString = Type.Union([Type.String(), Type.Null()]);
@@ -13,7 +14,7 @@ export const SessionSchema = Type.Object({
   status: SessionStatus,
   grants: Type.Array(Type.String()),
   runId: NullableString,
-  boundary: NullableString,
+  boundary: BoundarySchema,
   error: NullableString,
   startedAt: NullableString,
   completedAt: NullableString,

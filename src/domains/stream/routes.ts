@@ -2,7 +2,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import { shuttingDown } from '../../lib/errors.js';
 import { aliased, commaList } from '../../lib/query.js';
+import { logStreamCompleted } from '../../plugins/access-log.js';
 import { normalizedType } from '../events/types.js';
 import { PRELUDE, StreamConnection } from './connection.js';
 import type { StreamFilter } from './filter.js';
@@ -47,6 +49,36 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
       const header = request.headers['last-event-id'];
       const resumeId = (typeof header === 'string' && header !== '' ? header : undefined) ?? aliased(query.last_event_id, query.lastEventId);
 
+      const bytesBefore = request.raw.socket.bytesWritten;
+      const connection = new StreamConnection(reply.raw, {
+        filter,
+        maxBufferedBytes: SSE_MAX_BUFFERED_BYTES,
+        heartbeatMs: SSE_HEARTBEAT_MS,
+        onSent: (frames) => app.sseHub.sent(frames),
+        onClose: (c, reason) => {
+          app.sseHub.closed(c, reason);
+          // Before the hijack the error handler answers and the onResponse hook logs the line.
+          if (reply.sent) logStreamCompleted(request, reply, { bytes: request.raw.socket.bytesWritten - bytesBefore, reason });
+        },
+      });
+      app.sseHub.add(connection);
+      // The backlog is read before the status line, so a database that is down answers
+      // 503 DB_UNAVAILABLE (the error handler) instead of a stream that ends at once.
+      let backlogResult: Awaited<ReturnType<typeof loadBacklog>>;
+      try {
+        backlogResult = await loadBacklog(app.db, filter, backlog, resumeId, MAX_AUDIT_EVENTS_MEMORY);
+      } catch (err) {
+        connection.close('error');
+        throw err;
+      }
+      if (connection.isClosed) {
+        // Closed while its backlog loaded: the server began draining, or the client left.
+        if (app.lifecycle.draining) throw shuttingDown();
+        reply.hijack();
+        reply.raw.destroy();
+        return;
+      }
+
       reply.hijack();
       const res = reply.raw;
       res.writeHead(200, {
@@ -60,27 +92,8 @@ export async function streamRoutes(app: FastifyInstance): Promise<void> {
       res.write(PRELUDE);
       request.raw.socket.setTimeout(0);
       request.raw.socket.setNoDelay(true);
-
-      const opened = Date.now();
-      const connection = new StreamConnection(res, {
-        filter,
-        maxBufferedBytes: SSE_MAX_BUFFERED_BYTES,
-        heartbeatMs: SSE_HEARTBEAT_MS,
-        onSent: (frames) => app.sseHub.sent(frames),
-        onClose: (c, reason) => {
-          app.sseHub.closed(c, reason);
-          request.log.info({ reason, durationMs: Date.now() - opened }, 'sse stream closed');
-        },
-      });
-      app.sseHub.add(connection);
       request.log.info({ actor: request.principal.fingerprint, clientIp: request.clientIp }, 'sse stream opened');
-      try {
-        const { rows, gap } = await loadBacklog(app.db, filter, backlog, resumeId, MAX_AUDIT_EVENTS_MEMORY);
-        connection.goLive(rows.map(toHubEvent), gap);
-      } catch (err) {
-        request.log.error({ err }, 'sse backlog failed');
-        connection.close('error');
-      }
+      connection.goLive(backlogResult.rows.map(toHubEvent), backlogResult.gap);
     },
   );
 }

@@ -32,6 +32,10 @@ export interface ClaimRequest {
    */
   now: Date;
   limit: number;
+  /** WEBHOOK_CONCURRENCY_PER_TARGET: attempts one webhook may have in flight on this replica. */
+  perTarget: number;
+  /** Attempts in flight on this replica, by webhook id. */
+  busy: ReadonlyMap<string, number>;
 }
 
 type ClaimedRow = {
@@ -48,22 +52,38 @@ type ClaimedRow = {
 };
 
 /**
- * The claim of OPERATIONS.md §12.3: due pending rows without a live lease, oldest due first,
- * locked with SKIP LOCKED so replicas never claim the same row, and leased to this replica
- * (the lease is database time, shared by every replica). The webhook comes back with the row.
+ * The claim of OPERATIONS.md §12.3, fair across webhooks: each webhook offers its own due
+ * pending rows without a live lease, oldest due first, up to its free share (perTarget minus
+ * what it has in flight here), locked with SKIP LOCKED so replicas never claim the same row.
+ * Of those, rows are taken by turn (in-flight count + rank within the webhook), so a webhook with
+ * nothing in flight goes before the second attempt of any other, and a backlog of one slow
+ * receiver never queues ahead of another webhook's fresh row. Claimed rows are leased to this
+ * replica (database time, shared by every replica); the webhook comes back with the row.
  */
 export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimedDelivery[]> {
+  const busyIds = sql.param([...request.busy.keys()]);
+  const busyCounts = sql.param([...request.busy.values()]);
   const result = await db.execute<ClaimedRow>(sql`
     UPDATE webhook_deliveries d
     SET lease_owner = ${request.owner}, lease_until = now() + make_interval(secs => ${request.leaseMs / 1000})
     FROM webhooks w
     WHERE w.id = d.webhook_id AND d.id IN (
-      SELECT id FROM webhook_deliveries
-      WHERE status = 'pending' AND next_retry_at <= GREATEST(now(), ${request.now.toISOString()}::timestamptz)
-        AND (lease_until IS NULL OR lease_until < now())
-      ORDER BY next_retry_at, created_at
-      LIMIT ${request.limit}
-      FOR UPDATE SKIP LOCKED)
+      SELECT offered.id FROM (
+        SELECT due.id, due.next_retry_at, due.created_at,
+               coalesce(b.busy, 0) + row_number() OVER (PARTITION BY t.id ORDER BY due.next_retry_at, due.created_at) AS turn
+        FROM webhooks t
+        LEFT JOIN unnest(${busyIds}::uuid[], ${busyCounts}::int[]) AS b(webhook_id, busy) ON b.webhook_id = t.id
+        CROSS JOIN LATERAL (
+          SELECT id, next_retry_at, created_at FROM webhook_deliveries
+          WHERE webhook_id = t.id AND status = 'pending'
+            AND next_retry_at <= GREATEST(now(), ${request.now.toISOString()}::timestamptz)
+            AND (lease_until IS NULL OR lease_until < now())
+          ORDER BY next_retry_at, created_at
+          LIMIT GREATEST(${request.perTarget}::int - coalesce(b.busy, 0), 0)
+          FOR UPDATE SKIP LOCKED) due
+      ) offered
+      ORDER BY offered.turn, offered.next_retry_at, offered.created_at
+      LIMIT ${request.limit})
     RETURNING d.id, d.webhook_id, d.event_type, d.body, d.attempts, w.url, w.sealed_secret, w.previous_sealed_secret, w.previous_secret_expires_at, w.active`);
   return result.rows.map((row) => ({
     id: row.id,

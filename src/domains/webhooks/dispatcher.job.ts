@@ -32,6 +32,8 @@ export interface DispatcherDeps {
   /** REPLICA_ID: the lease owner. */
   owner: string;
   concurrency: number;
+  /** In-flight attempts one webhook may hold, so slow receivers cannot fill every slot. */
+  perTargetConcurrency: number;
   maxAttempts: number;
   timeoutMs: number;
   breakers: CircuitBreakers;
@@ -47,9 +49,10 @@ type Result = Omit<AttemptResult, 'outcome'> & { outcome: AttemptOutcome };
 
 /**
  * The outbox dispatcher (OPERATIONS.md §12.3): claims due rows into free slots of
- * WEBHOOK_CONCURRENCY, runs the per-row steps 1–7, and refills slots as attempts finish. A run
- * ends when nothing is due and nothing is in flight; once the job's signal fires (drain) it
- * stops claiming and waits for the attempts it started.
+ * WEBHOOK_CONCURRENCY, at most WEBHOOK_CONCURRENCY_PER_TARGET per webhook and fairly across
+ * webhooks, runs the per-row steps 1–7, and refills slots as attempts finish. A run ends when
+ * nothing is due and nothing is in flight; once the job's signal fires (drain) it stops claiming
+ * and waits for the attempts it started.
  */
 export function createDispatcher(deps: DispatcherDeps) {
   const { db, clock, log, owner, breakers, metrics } = deps;
@@ -58,7 +61,10 @@ export function createDispatcher(deps: DispatcherDeps) {
   const refillBatch = Math.ceil(deps.concurrency / 4);
   const work = new Set<Promise<void>>();
   let attempts = 0;
-  let reserved = 0;
+  /** In-flight attempts by webhook id: what each claim must leave to the per-webhook cap. */
+  const busy = new Map<string, number>();
+  let claiming = false;
+  let claimAgain = false;
   let active = false;
   let signal: AbortSignal | undefined;
   const now = (): Date => new Date(clock.now());
@@ -160,27 +166,43 @@ export function createDispatcher(deps: DispatcherDeps) {
     }
   };
 
-  /** Claims into every free slot; concurrent claims reserve their slots and skip each other's rows. */
+  const start = (row: ClaimedDelivery): void => {
+    const hookId = row.webhook.id;
+    attempts++;
+    busy.set(hookId, (busy.get(hookId) ?? 0) + 1);
+    keep(
+      deliver(row).finally(() => {
+        attempts--;
+        const left = (busy.get(hookId) ?? 1) - 1;
+        if (left === 0) busy.delete(hookId);
+        else busy.set(hookId, left);
+        // Freed slots are refilled without waiting for the next poll, a few at a time so that
+        // one claim (one commit) serves several rows.
+        if (attempts === 0 || deps.concurrency - attempts >= refillBatch) keep(claimFreeSlots());
+      }),
+    );
+  };
+
+  /**
+   * Claims into every free slot. One claim at a time, so each sees the per-webhook counts the one
+   * before it left; a request arriving meanwhile (a commit, a finished attempt) runs right after.
+   */
   const claimFreeSlots = async (): Promise<void> => {
-    const free = deps.concurrency - attempts - reserved;
-    if (free <= 0 || !active || signal?.aborted) return;
-    reserved += free;
-    let claimed: ClaimedDelivery[];
-    try {
-      claimed = await claimDue(db, { owner, leaseMs, now: now(), limit: free });
-    } finally {
-      reserved -= free;
+    if (claiming) {
+      claimAgain = true;
+      return;
     }
-    for (const row of claimed) {
-      attempts++;
-      keep(
-        deliver(row).finally(() => {
-          attempts--;
-          // Freed slots are refilled without waiting for the next poll, a few at a time so that
-          // one claim (one commit) serves several rows.
-          if (attempts === 0 || deps.concurrency - attempts - reserved >= refillBatch) keep(claimFreeSlots());
-        }),
-      );
+    claiming = true;
+    try {
+      do {
+        claimAgain = false;
+        const free = deps.concurrency - attempts;
+        if (free <= 0 || !active || signal?.aborted) return;
+        const request = { owner, leaseMs, now: now(), limit: free, perTarget: deps.perTargetConcurrency, busy };
+        for (const row of await claimDue(db, request)) start(row);
+      } while (claimAgain);
+    } finally {
+      claiming = false;
     }
   };
 

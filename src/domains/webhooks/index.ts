@@ -52,6 +52,7 @@ export default fp(
       log: app.log.child({ job: DISPATCHER_JOB }),
       owner: config.REPLICA_ID,
       concurrency: config.WEBHOOK_CONCURRENCY,
+      perTargetConcurrency: config.WEBHOOK_CONCURRENCY_PER_TARGET,
       maxAttempts: config.WEBHOOK_RETRY_ATTEMPTS,
       timeoutMs: config.WEBHOOK_TIMEOUT_MS,
       breakers,

@@ -61,6 +61,8 @@ const indexes: Array<[string, string, string, string?]> = [
   ['handshake_sessions', 'handshake_sessions_aid_b_idx', 'btree (aid_b)'],
   ['handshake_sessions', 'handshake_sessions_run_id_idx', 'btree (run_id)'],
   ['handshake_sessions', 'handshake_sessions_created_at_idx', 'btree (created_at, session_id)'],
+  // Ruling 26: the dashboard's event time.
+  ['handshake_sessions', 'handshake_sessions_event_time_idx', 'btree (coalesce(started_at, completed_at, created_at))'],
   ['handshake_sessions', 'handshake_sessions_updated_at_idx', 'btree (updated_at)'],
   ['audit_events', 'audit_events_ts_idx', 'btree (ts, seq)'],
   ['audit_events', 'audit_events_type_ts_idx', 'btree (type, ts)'],
@@ -85,6 +87,8 @@ const indexes: Array<[string, string, string, string?]> = [
   // NULLS FIRST is what a bare DESC means in Postgres, so a plain `ORDER BY created_at DESC` uses it.
   ['webhook_deliveries', 'webhook_deliveries_webhook_created_idx', 'btree (webhook_id, created_at DESC NULLS FIRST, id)'],
   ['webhook_deliveries', 'webhook_deliveries_due_idx', 'btree (next_retry_at, created_at)', "status = 'pending'"],
+  // The fair claim (WEBHOOK_CONCURRENCY_PER_TARGET): each webhook's own due rows.
+  ['webhook_deliveries', 'webhook_deliveries_pending_webhook_idx', 'btree (webhook_id, next_retry_at, created_at)', "status = 'pending'"],
   ['webhook_deliveries', 'webhook_deliveries_status_created_idx', 'btree (status, created_at)'],
   ['webhook_deliveries', 'webhook_deliveries_redelivery_idx', 'btree (redelivery_of)', 'redelivery_of IS NOT NULL'],
   ['admin_audit_log', 'admin_audit_created_at_idx', 'btree (created_at, id)'],

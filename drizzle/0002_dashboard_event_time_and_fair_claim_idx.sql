@@ -1,0 +1,2 @@
+CREATE INDEX "handshake_sessions_event_time_idx" ON "handshake_sessions" USING btree (coalesce("started_at", "completed_at", "created_at"));--> statement-breakpoint
+CREATE INDEX "webhook_deliveries_pending_webhook_idx" ON "webhook_deliveries" USING btree ("webhook_id","next_retry_at","created_at") WHERE "webhook_deliveries"."status" = 'pending';
