@@ -14,6 +14,7 @@ import tcts from './domains/tcts/index.js';
 import webhooks from './domains/webhooks/index.js';
 import stream from './domains/stream/index.js';
 import trustStore from './domains/trust-store/index.js';
+import secrets from './domains/secrets/index.js';
 import type { Clock } from './lib/clock.js';
 import accessLog from './plugins/access-log.js';
 import auth from './plugins/auth.js';
@@ -29,6 +30,7 @@ import errorHandler, { handleFrameworkError } from './plugins/error-handler.js';
 import idempotency from './plugins/idempotency.js';
 import identity from './plugins/identity.js';
 import jobs from './plugins/jobs.js';
+import keyring from './plugins/keyring.js';
 import lifecycle from './plugins/lifecycle.js';
 import metrics from './plugins/metrics.js';
 import notify from './plugins/notify.js';
@@ -107,6 +109,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(body);
   await app.register(errorHandler);
   await app.register(accessLog);
+  await app.register(keyring);
   await app.register(db);
   await app.register(idempotency);
   await app.register(jobs, { autoStart: opts.startJobs ?? true });
@@ -129,6 +132,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(retention);
   await app.register(trustStore);
   await app.register(auditLog);
+  await app.register(secrets);
 
   await app.register(healthRoutes);
   await app.register(metricsRoutes);

@@ -39,6 +39,7 @@ const CATALOGUE: Record<string, 'counter' | 'gauge' | 'histogram'> = {
   webhook_deliveries_deferred_total: 'counter',
   webhook_unsafe_targets_total: 'counter',
   webhook_circuit_breaker_open: 'gauge',
+  sealed_secrets: 'gauge',
   revocation_list_entries: 'gauge',
   revocation_list_snapshot_age_seconds: 'gauge',
   revocation_list_refreshes_total: 'counter',
