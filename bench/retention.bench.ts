@@ -171,6 +171,7 @@ async function main(): Promise<void> {
     API_KEYS: [API_KEY],
     CP_AID_SEED_HEX: randomBytes(32).toString('hex'),
     ENROLLMENT_SECRET: randomBytes(32).toString('hex'),
+    SECRETS_KEY: randomBytes(32).toString('hex'),
     RATE_LIMIT_ENABLED: false,
     MAX_SSE_CONNECTIONS: 10_000,
     RETENTION_BATCH_LIMIT: 1_000_000,

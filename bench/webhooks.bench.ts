@@ -60,6 +60,7 @@ async function scenario(databaseUrl: string, webhooks: number, concurrency: numb
     DATABASE_URL: databaseUrl,
     CP_AID_SEED_HEX: randomBytes(32).toString('hex'),
     ENROLLMENT_SECRET: randomBytes(32).toString('hex'),
+    SECRETS_KEY: randomBytes(32).toString('hex'),
     API_KEYS: [API_KEY],
     LOG_LEVEL: 'silent',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'aitp-bench-data-')),

@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
 import adminAudit from './domains/admin-audit/index.js';
+import auditLog from './domains/audit-log/index.js';
 import registry from './domains/registry/index.js';
 import eventPipeline from './domains/event-pipeline/index.js';
 import events, { INGEST_BODY_LIMIT } from './domains/events/index.js';
@@ -14,6 +15,7 @@ import tcts from './domains/tcts/index.js';
 import webhooks from './domains/webhooks/index.js';
 import stream from './domains/stream/index.js';
 import trustStore from './domains/trust-store/index.js';
+import secrets from './domains/secrets/index.js';
 import type { Clock } from './lib/clock.js';
 import accessLog from './plugins/access-log.js';
 import auth from './plugins/auth.js';
@@ -29,6 +31,7 @@ import errorHandler, { handleFrameworkError } from './plugins/error-handler.js';
 import idempotency from './plugins/idempotency.js';
 import identity from './plugins/identity.js';
 import jobs from './plugins/jobs.js';
+import keyring from './plugins/keyring.js';
 import lifecycle from './plugins/lifecycle.js';
 import metrics from './plugins/metrics.js';
 import notify from './plugins/notify.js';
@@ -108,7 +111,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(body);
   await app.register(errorHandler);
   await app.register(accessLog);
-  // Resources with a lifecycle: the pool, then what needs it (jobs close before the pool does).
+  // Resources with a lifecycle: the keyring, the pool, then what needs it (jobs close before the pool does).
+  await app.register(keyring);
   await app.register(db);
   await app.register(idempotency);
   await app.register(jobs, { autoStart: opts.startJobs ?? true });
@@ -133,6 +137,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(revocationEntries);
   await app.register(retention);
   await app.register(trustStore);
+  await app.register(auditLog);
+  await app.register(secrets);
   // System routes no domain owns.
   await app.register(healthRoutes);
   await app.register(metricsRoutes);

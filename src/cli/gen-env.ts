@@ -23,6 +23,7 @@ function main(): number {
     CP_AID_SEED_HEX: randomBytes(32).toString('hex'),
     ENROLLMENT_SECRET: randomBytes(32).toString('hex'),
     API_KEYS: randomBytes(32).toString('hex'),
+    SECRETS_KEY: randomBytes(32).toString('hex'),
   };
   if (values['metrics-token']) secrets['METRICS_TOKEN'] = randomBytes(24).toString('hex');
   writeFileSync(path, renderEnvTemplate(secrets), { mode: 0o600 });

@@ -4,6 +4,7 @@ import { resolveDevSecrets } from '../boot/dev-secrets.js';
 import { isProduction, loadProcessConfig } from '../config/index.js';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded.js';
 import { applyMigrations, countPendingMigrations } from '../db/migrate.js';
+import { createKeyring } from '../lib/sealing.js';
 
 /** `npm run db:migrate` (OPERATIONS.md §4): apply pending migrations under the lock, then exit. */
 async function main(): Promise<number> {
@@ -23,7 +24,8 @@ async function main(): Promise<number> {
     const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 1 });
     try {
       const pending = await countPendingMigrations(pool);
-      await applyMigrations(pool);
+      const keyring = config.SECRETS_KEY === undefined ? undefined : createKeyring(config.SECRETS_KEY, config.SECRETS_KEY_PREVIOUS);
+      await applyMigrations(pool, { keyring });
       console.log(JSON.stringify({ msg: 'migrations applied', applied: pending }));
     } finally {
       await pool.end();

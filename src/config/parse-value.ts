@@ -156,6 +156,10 @@ export function parseValue(kind: VariableKind, raw: string): ParseResult {
     case 'string': return parseString(raw, kind.maxLength);
     case 'hex':
       return new RegExp(`^[0-9a-fA-F]{${kind.length}}$`).test(raw) ? ok(raw) : fail(`must be exactly ${kind.length} hex characters`);
+    case 'hex-list': {
+      const hex = new RegExp(`^[0-9a-fA-F]{${kind.length}}$`);
+      return parseEntries(raw, (entry) => (hex.test(entry) ? entry : undefined), `is not exactly ${kind.length} hex characters`);
+    }
     case 'secret': return parseSecret(raw, kind.minLength);
     case 'secret-list':
       return parseEntries(raw, (entry) => (entry.length >= kind.minLength ? entry : undefined), `is shorter than ${kind.minLength} characters`);

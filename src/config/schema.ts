@@ -30,6 +30,8 @@ export const ConfigSchema = Type.Object({
   API_KEYS: StringList(),
   ENROLLMENT_SECRET: Type.Optional(Type.String()),
   ENROLLMENT_SECRET_PREVIOUS: StringList(),
+  SECRETS_KEY: Type.Optional(Type.String()),
+  SECRETS_KEY_PREVIOUS: StringList(),
   CORS_ORIGIN: StringList(),
   METRICS_TOKEN: Type.Optional(Type.String()),
 
@@ -58,6 +60,9 @@ export const ConfigSchema = Type.Object({
   EXPIRED_AGENT_GRACE_DAYS: Type.Integer(),
   SESSION_TTL_DAYS: Type.Integer(),
 
+  AUDIT_LOG_ENABLED: Type.Boolean(),
+  AUDIT_LOG_INTERVAL_MS: Type.Integer(),
+
   WEBHOOK_URL_ALLOWLIST: StringList(),
   WEBHOOK_RETRY_ATTEMPTS: Type.Integer(),
   WEBHOOK_TIMEOUT_MS: Type.Integer(),
@@ -67,6 +72,7 @@ export const ConfigSchema = Type.Object({
   WEBHOOK_CONCURRENCY_PER_TARGET: Type.Integer(),
   WEBHOOK_POLL_INTERVAL_MS: Type.Integer(),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: Type.Boolean(),
+  WEBHOOK_SECRET_OVERLAP_S: Type.Integer(),
 
   AGENT_EXPIRY_INTERVAL_MS: Type.Integer(),
   DRAIN_DELAY_MS: Type.Integer(),

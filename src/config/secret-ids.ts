@@ -1,5 +1,6 @@
 import { deriveAid, parseSeedHex } from '../aitp/index.js';
 import { apiKeyFingerprint, credentialDigest, keyIdOf } from '../lib/credential-digest.js';
+import { keyIdOf as sealingKeyIdOf } from '../lib/sealing.js';
 import type { ParsedValue } from './variables.js';
 
 // What config:check and GET /api/admin/config may show of a secret: identifiers derived from
@@ -19,6 +20,9 @@ const hmacKeyIds: Identify = (value) => entries(value).map((secret) => keyIdOf(s
 
 /** Key id of a compared credential, the same whether configured raw or as its `sha256:` digest. */
 const comparedKeyIds: Identify = (value) => entries(value).map((entry) => credentialDigest(entry).toString('hex').slice(0, 8));
+
+/** Id of a sealing key, as sealed values, the boot log and `sealed_secrets{key_id}` name it (SHA-256 of the key bytes). */
+const sealingKeyIds: Identify = (value) => entries(value).filter((hex) => /^[0-9a-fA-F]{64}$/.test(hex)).map(sealingKeyIdOf);
 
 /** The CP's AID is its public key: naming it shows which seed is in effect. */
 const seedAid: Identify = (value) => entries(value).flatMap((hex) => {
@@ -40,6 +44,8 @@ export const SECRET_IDENTIFIERS: Readonly<Record<string, Identify>> = {
   ENROLLMENT_SECRET: hmacKeyIds,
   ENROLLMENT_SECRET_PREVIOUS: hmacKeyIds,
   METRICS_TOKEN: comparedKeyIds,
+  SECRETS_KEY: sealingKeyIds,
+  SECRETS_KEY_PREVIOUS: sealingKeyIds,
   DATABASE_URL: databaseTarget,
 };
 

@@ -12,6 +12,7 @@ export type VariableKind =
   | { type: 'enum'; values: readonly string[] }
   | { type: 'string'; maxLength?: number }
   | { type: 'hex'; length: number }
+  | { type: 'hex-list'; length: number }
   | { type: 'secret'; minLength: number }
   | { type: 'secret-list'; minLength: number }
   | { type: 'api-keys' }
@@ -126,6 +127,12 @@ const AUTHENTICATION: VariableGroup = {
     spec('ENROLLMENT_SECRET_PREVIOUS', { type: 'secret-list', minLength: 32 }, { value: [] },
       'comma list of old enrollment secrets (each at least 32 chars) accepted for verification only during a rotation',
       { secret: true }),
+    spec('SECRETS_KEY', { type: 'hex', length: 64 }, unset,
+      'exactly 64 hex chars (a 32-byte AES-256-GCM key) sealing stored credentials (webhook secrets); development generates DATA_DIR/secrets-key',
+      { secret: true, requiredInProduction: true }),
+    spec('SECRETS_KEY_PREVIOUS', { type: 'hex-list', length: 64 }, { value: [] },
+      'comma list of old SECRETS_KEY values (64 hex chars each) used only to open sealed credentials until secrets:reseal reports failed 0',
+      { secret: true }),
     spec('CORS_ORIGIN', { type: 'origins' }, { value: ['*'] },
       '* or a comma list of origins scheme://host[:port]; production warns when unset'),
     spec('METRICS_TOKEN', { type: 'secret-or-digest', minLength: 16 }, unset,
@@ -178,6 +185,15 @@ const RETENTION: VariableGroup = {
   ],
 };
 
+const AUDIT_LOG: VariableGroup = {
+  title: 'Verifiable audit log',
+  section: '2.11',
+  variables: [
+    bool('AUDIT_LOG_ENABLED', true, 'append stored events and admin-audit rows to the Merkle audit log and sign checkpoints'),
+    int('AUDIT_LOG_INTERVAL_MS', 1000, 100, 3600000, 'integration period: how far at most the log runs behind committed rows'),
+  ],
+};
+
 const WEBHOOKS: VariableGroup = {
   title: 'Webhooks',
   section: '2.7',
@@ -193,6 +209,7 @@ const WEBHOOKS: VariableGroup = {
     int('WEBHOOK_POLL_INTERVAL_MS', 5000, 500, 600000, 'dispatcher poll period'),
     bool('WEBHOOK_ALLOW_PRIVATE_TARGETS', false,
       'local testing only: skips the address-range checks; boot fails if true in production'),
+    int('WEBHOOK_SECRET_OVERLAP_S', 86400, 0, 604800, 'default overlap of POST /api/webhooks/:id/rotate-secret, in seconds, during which the old secret still signs'),
   ],
 };
 
@@ -240,7 +257,7 @@ const OBSERVABILITY: VariableGroup = {
 };
 
 export const VARIABLE_GROUPS: readonly VariableGroup[] = [
-  SERVER, IDENTITY, AUTHENTICATION, RATE_LIMITING, SSE, RETENTION, WEBHOOKS, JOBS, DATABASE, OBSERVABILITY,
+  SERVER, IDENTITY, AUTHENTICATION, RATE_LIMITING, SSE, RETENTION, AUDIT_LOG, WEBHOOKS, JOBS, DATABASE, OBSERVABILITY,
 ];
 
 export const VARIABLES: readonly VariableSpec[] = VARIABLE_GROUPS.flatMap((group) => group.variables);

@@ -10,6 +10,7 @@ export type ErrorExtra = {
   bucket?: string;
   existing?: { id: string };
   verifyCode?: string;
+  leafHash?: string;
 };
 
 export class AppError extends Error {
@@ -117,3 +118,11 @@ export const urlNotAllowed = (reason: string): AppError => new AppError(400, 'UR
 
 /** Redeliver on an inactive webhook (API.md §7.10). */
 export const webhookInactive = (): AppError => new AppError(409, 'WEBHOOK_INACTIVE', 'webhook is inactive');
+
+/** Audit log entry whose record the retention sweep deleted; its leaf hash stays in the tree. */
+export const entrySwept = (index: number, leafHash: string): AppError =>
+  new AppError(410, 'ENTRY_SWEPT', 'the record of this entry was deleted by the retention sweep', { index, leafHash });
+
+/** Audit log entry whose record is gone although no retention sweep removed it: tampering. */
+export const entryMissing = (index: number, leafHash: string): AppError =>
+  new AppError(410, 'ENTRY_MISSING', 'the record of this entry is gone and no retention sweep deleted it', { index, leafHash });

@@ -18,6 +18,8 @@ export const REDACT_PATHS = [
   '*.CP_AID_SEED_HEX',
   '*.ENROLLMENT_SECRET',
   '*.ENROLLMENT_SECRET_PREVIOUS',
+  '*.SECRETS_KEY',
+  '*.SECRETS_KEY_PREVIOUS',
   '*.METRICS_TOKEN',
   '*.DATABASE_URL',
   '*.connectionString',

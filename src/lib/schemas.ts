@@ -11,6 +11,7 @@ export const ErrorSchema = Type.Object(
     bucket: Type.Optional(Type.String()),
     existing: Type.Optional(Type.Object({ id: Type.String() })),
     verifyCode: Type.Optional(Type.String()),
+    leafHash: Type.Optional(Type.String()),
   },
   { $id: 'Error' },
 );

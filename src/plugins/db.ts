@@ -25,7 +25,7 @@ const LIVENESS_PROBE_TIMEOUT_MS = 500;
 /**
  * The pool, drizzle, and boot steps 5–6 of OPERATIONS.md §5: wait for the database (retry up to
  * 30 s), then apply migrations under the advisory lock (or, with MIGRATE_ON_BOOT=false, refuse
- * to start while any are pending).
+ * to start while any are pending); plain credentials of an older release are sealed on the way.
  */
 export default fp(
   async (app) => {
@@ -82,7 +82,7 @@ export default fp(
         const migrationPool = createPool({ ...settings, max: 1, lockTimeoutMs: 0, queryTimeoutMs: 0 });
         migrationPool.on('error', (err) => app.log.error({ err }, 'db pool error'));
         try {
-          await applyMigrations(migrationPool);
+          await applyMigrations(migrationPool, { keyring: app.keyring });
         } finally {
           await migrationPool.end();
         }
@@ -92,5 +92,5 @@ export default fp(
       }
     });
   },
-  { name: 'db', dependencies: ['config', 'metrics'] },
+  { name: 'db', dependencies: ['config', 'metrics', 'keyring'] },
 );

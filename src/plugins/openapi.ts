@@ -16,6 +16,7 @@ const ERROR = {
     bucket: { type: 'string' },
     existing: { type: 'object', properties: { id: { type: 'string' } } },
     verifyCode: { type: 'string' },
+    leafHash: { type: 'string' },
   },
 };
 

@@ -18,6 +18,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   return defaultConfig({
     CP_AID_SEED_HEX: randomBytes(32).toString('hex'),
     ENROLLMENT_SECRET: randomBytes(32).toString('hex'),
+    SECRETS_KEY: randomBytes(32).toString('hex'),
     API_KEYS: [TEST_API_KEY],
     LOG_LEVEL: 'silent',
     DATA_DIR: mkdtempSync(join(inject('dataRoot'), 'app-data-')),

@@ -46,7 +46,7 @@ describe('GET /api/admin/config', () => {
     const material = [
       config.CP_AID_SEED_HEX!, config.CP_AID_SEED_HEX!.toUpperCase(), config.ENROLLMENT_SECRET!, PREVIOUS,
       TEST_API_KEY, OTHER_KEY, sha256Hex(OTHER_KEY), sha256Hex(TEST_API_KEY), METRICS_TOKEN, sha256Hex(METRICS_TOKEN),
-      password, encodeURIComponent(password), config.DATABASE_URL!,
+      password, encodeURIComponent(password), config.DATABASE_URL!, config.SECRETS_KEY!,
     ];
     for (const secret of material) expect(text.toLowerCase()).not.toContain(secret.toLowerCase());
     for (const s of report.settings.filter((x) => x.secret)) expect(s, s.name).not.toHaveProperty('value');
@@ -61,6 +61,8 @@ describe('GET /api/admin/config', () => {
     expect(setting('ENROLLMENT_SECRET')).toMatchObject({ set: true, ids: [sha256Hex(config.ENROLLMENT_SECRET!).slice(0, 8)] });
     expect(setting('ENROLLMENT_SECRET_PREVIOUS')).toMatchObject({ count: 1, ids: [sha256Hex(PREVIOUS).slice(0, 8)] });
     expect(setting('METRICS_TOKEN')).toMatchObject({ set: true, ids: [sha256Hex(METRICS_TOKEN).slice(0, 8)] });
+    // The id sealed values name, as the boot log and sealed_secrets{key_id} show it.
+    expect(setting('SECRETS_KEY')).toMatchObject({ set: true, ids: [app.keyring.current.id] });
     const url = new URL(config.DATABASE_URL!);
     expect(setting('DATABASE_URL')).toMatchObject({ set: true, ids: [`postgres://${url.username}@${url.host}${url.pathname}`] });
   });

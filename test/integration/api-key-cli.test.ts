@@ -21,6 +21,7 @@ const PRODUCTION = {
   DATABASE_URL: 'postgres://cp:pw@db.example.com/cp',
   CP_AID_SEED_HEX: 'ab'.repeat(32),
   ENROLLMENT_SECRET: 's'.repeat(32),
+  SECRETS_KEY: 'cd'.repeat(32),
 };
 
 describe('npm run api-key:new', () => {

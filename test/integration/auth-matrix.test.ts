@@ -15,6 +15,7 @@ const PUBLIC = new Set([
   ...['/.well-known/aitp-manifest', '/api/well-known/aitp-manifest', '/.well-known/aitp-revocation-list', '/api/well-known/aitp-revocation-list']
     .flatMap((url) => [`GET ${url}`, `HEAD ${url}`]),
   'POST /api/registry/enroll',
+  ...['/.well-known/aitp-audit-checkpoint', '/api/audit-log/tile/*'].flatMap((url) => [`GET ${url}`, `HEAD ${url}`]),
   ...['/api/registry/agents', '/api/registry/agents/:aid', '/api/registry/agents/:aid/manifest'].flatMap((url) => [`GET ${url}`, `HEAD ${url}`]),
   // Enrollment-token auth (not an API key).
   'POST /api/registry/agents',

@@ -30,8 +30,9 @@ describe('npm run gen-env', () => {
     expect(values['ENROLLMENT_SECRET']).toMatch(/^[0-9a-f]{64}$/);
     expect(values['API_KEYS']).toMatch(/^[0-9a-f]{64}$/);
     expect(values['METRICS_TOKEN']).toMatch(/^[0-9a-f]{48}$/);
+    expect(values['SECRETS_KEY']).toMatch(/^[0-9a-f]{64}$/);
     const printed = JSON.parse(gen.stdout()) as { path: string; generated: string[]; aid: string };
-    expect(printed.generated).toEqual(['CP_AID_SEED_HEX', 'ENROLLMENT_SECRET', 'API_KEYS', 'METRICS_TOKEN']);
+    expect(printed.generated).toEqual(['CP_AID_SEED_HEX', 'ENROLLMENT_SECRET', 'API_KEYS', 'SECRETS_KEY', 'METRICS_TOKEN']);
     expect(printed.aid).toMatch(/^aid:pubkey:/);
     for (const secret of Object.values(values)) expect(gen.stdout()).not.toContain(secret);
 

@@ -55,7 +55,7 @@ beforeAll(async () => {
   await insertInvocation(ago(2 * DAY), aids.a, 'maps.query');
   await insertInvocation(ago(40 * DAY), aids.a, 'old.cap');
   const webhook = randomUUID();
-  await app.db.execute(sql`INSERT INTO webhooks (id, url, secret) VALUES (${webhook}, 'https://hooks.example.com/x', 's3cret')`);
+  await app.db.execute(sql`INSERT INTO webhooks (id, url, sealed_secret) VALUES (${webhook}, 'https://hooks.example.com/x', 'v1.00000000.AAAA')`);
   for (const status of ['pending', 'pending', 'delivered']) {
     await app.db.execute(sql`
       INSERT INTO webhook_deliveries (id, webhook_id, event_type, body, status, next_retry_at)

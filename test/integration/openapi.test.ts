@@ -15,6 +15,8 @@ const RAW_BODY_ROUTES = new Set([
   '/api/aitp/handshake',
   '/api/aitp/handshake/*',
   '/api/registry/agents/:aid/manifest',
+  '/.well-known/aitp-audit-checkpoint',
+  '/api/audit-log/tile/*',
 ]);
 
 type Doc = { openapi: string; paths: Record<string, Record<string, { responses: Record<string, unknown>; security?: unknown[] }>> };

@@ -35,10 +35,10 @@ describe('boot validation', () => {
     expect(server.stdout()).toBe('');
   });
 
-  it('refuses to boot in production without DATABASE_URL, CP_AID_SEED_HEX, ENROLLMENT_SECRET and API_KEYS', async () => {
+  it('refuses to boot in production without DATABASE_URL, CP_AID_SEED_HEX, ENROLLMENT_SECRET, SECRETS_KEY and API_KEYS', async () => {
     const server = spawnServer({ NODE_ENV: 'production', DATA_DIR: tempDataDir() });
     expect(await server.exited).toBe(78);
-    for (const name of ['DATABASE_URL', 'CP_AID_SEED_HEX', 'ENROLLMENT_SECRET', 'API_KEYS']) {
+    for (const name of ['DATABASE_URL', 'CP_AID_SEED_HEX', 'ENROLLMENT_SECRET', 'SECRETS_KEY', 'API_KEYS']) {
       expect(server.stderr()).toMatch(new RegExp(`^config error: ${name}:`, 'm'));
     }
   });
@@ -107,6 +107,7 @@ describe('against an external Postgres', () => {
       DATABASE_URL: await createTestDatabase(),
       CP_AID_SEED_HEX: '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff',
       ENROLLMENT_SECRET: 'e'.repeat(40),
+      SECRETS_KEY: 'ab'.repeat(32),
       API_KEYS: 'k'.repeat(32),
       HOST: '127.0.0.1',
       PORT: String(port),

@@ -111,6 +111,7 @@ describe('rate limiter through the app', () => {
     ['GET', '/.well-known/aitp-manifest'],
     ['GET', '/api/well-known/aitp-manifest'],
     ['GET', '/.well-known/aitp-revocation-list'],
+    ['GET', '/.well-known/aitp-audit-checkpoint'],
     ['POST', '/api/health'], // 405 on an exempt path
     ['GET', '/.well-known/unknown-document'], // 404 under /.well-known/* (§8 row 1)
     ['OPTIONS', '/api/aitp/handshake/x'],

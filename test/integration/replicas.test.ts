@@ -55,6 +55,7 @@ beforeAll(async () => {
     API_KEYS: TEST_API_KEY,
     CP_AID_SEED_HEX: randomBytes(32).toString('hex'),
     ENROLLMENT_SECRET: randomBytes(32).toString('hex'),
+    SECRETS_KEY: randomBytes(32).toString('hex'),
     RATE_LIMIT_ENABLED: 'false',
     WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
     WEBHOOK_POLL_INTERVAL_MS: '500',

@@ -73,7 +73,7 @@ async function seedEverySweptTable(app: FastifyInstance): Promise<void> {
       ('events.ingest', 'anonymous', 'old-running', ${'a'.repeat(64)}, 'in_progress', ${ago('8 days')}),
       ('events.ingest', 'anonymous', 'fresh', ${'a'.repeat(64)}, 'completed', ${ago('6 days')})`);
   await app.db.execute(sql`
-    INSERT INTO webhooks (id, url, secret, created_at) VALUES ('00000000-0000-4000-8000-000000000001', 'https://h.example.com', 's', ${ago('3650 days')})`);
+    INSERT INTO webhooks (id, url, sealed_secret, created_at) VALUES ('00000000-0000-4000-8000-000000000001', 'https://h.example.com', 'v1.00000000.AAAA', ${ago('3650 days')})`);
   await app.db.execute(sql`
     INSERT INTO webhook_deliveries (id, webhook_id, event_type, body, status, lease_until, created_at)
     SELECT gen_random_uuid(), '00000000-0000-4000-8000-000000000001', v.tag, '{}', v.status, v.lease, v.created

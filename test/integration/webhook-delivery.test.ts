@@ -226,7 +226,7 @@ describe('dispatcher job (OPERATIONS.md §10, §13)', () => {
   it('stops claiming on drain and lets the attempt in flight finish', async () => {
     const config = { WEBHOOK_ALLOW_PRIVATE_TARGETS: true, WEBHOOK_CONCURRENCY: 1 };
     const { app: draining } = await buildTestApp(config);
-    const { app: observer } = await buildTestApp({ ...config, DATABASE_URL: draining.config.DATABASE_URL });
+    const { app: observer } = await buildTestApp({ ...config, DATABASE_URL: draining.config.DATABASE_URL, SECRETS_KEY: draining.config.SECRETS_KEY });
     try {
       const target = await receiver(() => ({ status: 200, delayMs: 300 }));
       const hook = await createHook(draining, `${target.origin}/drain`);
@@ -250,7 +250,7 @@ describe('two dispatchers on one database (OPERATIONS.md §12.3)', () => {
   it('never deliver the same row twice', async () => {
     const config = { WEBHOOK_ALLOW_PRIVATE_TARGETS: true, WEBHOOK_CONCURRENCY: 4 };
     const a = (await buildTestApp(config)).app;
-    const b = (await buildTestApp({ ...config, DATABASE_URL: a.config.DATABASE_URL })).app;
+    const b = (await buildTestApp({ ...config, DATABASE_URL: a.config.DATABASE_URL, SECRETS_KEY: a.config.SECRETS_KEY })).app;
     try {
       const target = await receiver(() => ({ status: 200, delayMs: 10 }));
       await createHook(a, `${target.origin}/both`);
@@ -289,7 +289,7 @@ describe('circuit breaker (OPERATIONS.md §12.4, API.md §7.6–§7.7)', () => {
       WEBHOOK_CONCURRENCY: 1,
     };
     const a = (await buildTestApp(config, { clock })).app;
-    const b = (await buildTestApp({ ...config, DATABASE_URL: a.config.DATABASE_URL }, { clock })).app;
+    const b = (await buildTestApp({ ...config, DATABASE_URL: a.config.DATABASE_URL, SECRETS_KEY: a.config.SECRETS_KEY }, { clock })).app;
     const breakerOf = async (x: FastifyInstance, id: string) =>
       (await x.inject({ method: 'GET', url: `/api/webhooks/${id}/circuit-breaker`, headers: AUTH })).json();
     try {

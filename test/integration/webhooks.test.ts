@@ -39,11 +39,20 @@ describe('webhook CRUD (API.md §7.1–§7.5)', () => {
     const hook = await createHook();
     expect(hook).toMatchObject({ events: [], active: true });
     expect(hook.secret).toMatch(/^[0-9a-f]{64}$/);
-    expect(Object.keys(hook).sort()).toEqual(['active', 'createdAt', 'events', 'id', 'secret', 'updatedAt', 'url']);
+    expect(Object.keys(hook).sort()).toEqual(['active', 'createdAt', 'events', 'id', 'previousSecretExpiresAt', 'secret', 'secretRotatedAt', 'updatedAt', 'url']);
 
     const got = await call('GET', `/api/webhooks/${hook.id}`);
     expect(got.statusCode).toBe(200);
-    expect(got.json()).toEqual({ id: hook.id, url: hook.url, events: [], active: true, createdAt: hook.createdAt, updatedAt: hook.updatedAt });
+    expect(got.json()).toEqual({
+      id: hook.id,
+      url: hook.url,
+      events: [],
+      active: true,
+      createdAt: hook.createdAt,
+      updatedAt: hook.updatedAt,
+      secretRotatedAt: null,
+      previousSecretExpiresAt: null,
+    });
     const list = await call('GET', '/api/webhooks?limit=1000');
     expect(list.body).not.toContain(hook.secret);
     expect(list.json().webhooks.find((w: { id: string }) => w.id === hook.id)).not.toHaveProperty('secret');
@@ -108,8 +117,11 @@ describe('webhook CRUD (API.md §7.1–§7.5)', () => {
       ['webhook.update', { url, events: [] }],
     ]);
     expect(JSON.stringify(audit)).not.toContain('rotated-secret');
-    const stored = await app.db.execute<{ secret: string }>(sql`SELECT secret FROM webhooks WHERE id = ${hook.id}`);
-    expect(stored.rows[0]!.secret).toBe('rotated-secret');
+    expect(put.json().secretRotatedAt).toEqual(expect.any(String));
+    const stored = await app.db.execute<{ sealed_secret: string }>(sql`SELECT sealed_secret FROM webhooks WHERE id = ${hook.id}`);
+    expect(stored.rows[0]!.sealed_secret).toMatch(/^v1\.[0-9a-f]{8}\./);
+    expect(stored.rows[0]!.sealed_secret).not.toContain('rotated-secret');
+    expect(app.keyring.open(stored.rows[0]!.sealed_secret, `webhook:${hook.id}`)).toEqual({ ok: true, value: 'rotated-secret' });
   });
 
   it('answers 404 for unknown and non-UUID ids', async () => {

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { bigint, index, jsonb, pgTable, timestamp, unique, uuid, varchar } from 'drizzle-orm/pg-core';
+import { writerTxid } from './audit-log.js';
 
 export const auditEvents = pgTable(
   'audit_events',
@@ -20,6 +21,8 @@ export const auditEvents = pgTable(
     source: varchar('source', { length: 128 }),
     producer: varchar('producer', { length: 64 }).notNull(),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    // The verifiable audit log's commit-safe order (src/db/schema/audit-log.ts).
+    txid: writerTxid(),
   },
   (t) => [
     unique('audit_events_seq_key').on(t.seq),
@@ -30,5 +33,6 @@ export const auditEvents = pgTable(
     index('audit_events_aid_a_idx').on(t.aidA, t.ts),
     index('audit_events_aid_b_idx').on(t.aidB, t.ts),
     index('audit_events_created_at_idx').on(t.createdAt),
+    index('audit_events_txid_seq_idx').on(t.txid, t.seq),
   ],
 );

@@ -1,5 +1,6 @@
 export { adminAuditLog } from './admin-audit.js';
 export { agents } from './agents.js';
+export { auditLogBundles, auditLogCheckpoints, auditLogState, auditLogSweeps, auditLogTiles } from './audit-log.js';
 export { enrollmentJtis } from './enrollment.js';
 export { auditEvents } from './events.js';
 export { idempotencyKeys } from './idempotency.js';

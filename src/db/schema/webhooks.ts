@@ -19,8 +19,14 @@ export const webhooks = pgTable(
     id: uuid('id').primaryKey().defaultRandom(),
     url: text('url').notNull(),
     events: jsonb('events').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
-    // HMAC key: never returned after create, never logged or audited.
-    secret: varchar('secret', { length: 255 }).notNull(),
+    // The HMAC key, sealed (src/lib/sealing.ts) with the webhook id as associated data; the
+    // plain secret is shown once (create, rotate) and never stored, logged or audited.
+    sealedSecret: text('sealed_secret').notNull(),
+    // The secret a rotation replaced, still signing until previous_secret_expires_at; erased
+    // (set to NULL with its expiry) once the overlap ends.
+    previousSealedSecret: text('previous_sealed_secret'),
+    previousSecretExpiresAt: timestamp('previous_secret_expires_at', { withTimezone: true, mode: 'date' }),
+    secretRotatedAt: timestamp('secret_rotated_at', { withTimezone: true, mode: 'date' }),
     active: boolean('active').notNull().default(true),
     createdBy: varchar('created_by', { length: 600 }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),

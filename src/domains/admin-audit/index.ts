@@ -3,6 +3,8 @@ import { auditRoutes } from './routes.js';
 
 /** Each domain writes its admin audit row in the transaction of the change it records. */
 export { recordAudit, type AuditRecord } from './repository.js';
+export type { AuditRow } from './repository.js';
+export { toAuditEntry } from './views.js';
 
 /** The admin audit log's read side; rows are written by each domain in its own transactions. */
 export default fp(

@@ -1,22 +1,11 @@
 import type { Database } from '../../db/client.js';
 import { listEnvelope, parsePage } from '../../lib/pagination.js';
 import { aliased } from '../../lib/query-params.js';
-import { listAudit, type AuditRow } from './repository.js';
-import type { AuditEntry, AuditQuery } from './schemas.js';
+import { listAudit } from './repository.js';
+import type { AuditQuery } from './schemas.js';
+import { toAuditEntry } from './views.js';
 
 const AUDIT_PAGE = { defaultLimit: 100, maxLimit: 1000 };
-
-function toAuditEntry(row: AuditRow): AuditEntry {
-  return {
-    id: row.id,
-    action: row.action,
-    actorId: row.actorId,
-    targetId: row.targetId,
-    details: row.details ?? {},
-    requestId: row.requestId,
-    createdAt: row.createdAt.toISOString(),
-  };
-}
 
 export function createAuditService(deps: { db: Pick<Database, 'select'> }) {
   return {

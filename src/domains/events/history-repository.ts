@@ -32,7 +32,7 @@ export const EVENT_COLUMNS = {
 };
 
 /** The Event view's columns (API.md §0.5), read as text (src/db/raw-query.ts). */
-const VIEW_COLUMNS = 'id, type, ts, aid_a, aid_b, session_id, run_id, grants, payload, source, created_at';
+export const VIEW_COLUMNS = 'id, type, ts, aid_a, aid_b, session_id, run_id, grants, payload, source, created_at';
 const NEWEST_FIRST = 'ORDER BY ts DESC, seq DESC';
 
 /** Every filter but `aid`, ANDed, each a plain column predicate the indexes serve; values become parameters. */

@@ -6,7 +6,8 @@ import { createEventsService } from './service.js';
 // The event kernel other domains build on: one event model, the audit_events reads and writes.
 export { cpEvent } from './cp-events.js';
 export { deriveEventId, eventIdFor, isUuid, uuidFromDigest } from './event-id.js';
-export { EVENT_COLUMNS } from './history-repository.js';
+/** The Event view columns of a text row: history and the audit log's leaves render them with eventJson. */
+export { EVENT_COLUMNS, VIEW_COLUMNS as EVENT_VIEW_COLUMNS } from './history-repository.js';
 export { storeEvents } from './repository.js';
 export { INGEST_BODY_LIMIT } from './routes.js';
 export { EventSchema } from './schemas.js';

@@ -17,6 +17,18 @@ export const RETENTION_TABLES = [
 
 export type RetentionTable = (typeof RETENTION_TABLES)[number];
 
+/**
+ * Rows of the verifiable audit log: the chunk also records, in the same statement, the newest
+ * created_at it deleted (audit_log_sweeps), so a record missing at or below that mark reads as
+ * swept and one missing above it as deleted some other way (src/domains/audit-log).
+ */
+const markedSweep = (kind: 'admin' | 'event', deletion: SQL): SQL => sql`
+  WITH deleted AS (${deletion}), marked AS (
+    INSERT INTO audit_log_sweeps (kind, swept_through)
+    SELECT ${kind}, max(created_at) FROM deleted HAVING count(*) > 0
+    ON CONFLICT (kind) DO UPDATE SET swept_through = greatest(audit_log_sweeps.swept_through, excluded.swept_through))
+  SELECT count(*)::int AS deleted FROM deleted`;
+
 const cutoff = (days: number): SQL => sql`now() - make_interval(days => ${days}::int)`;
 
 // One `DELETE … WHERE <pk> IN (SELECT <pk> … LIMIT n)` per table (OPERATIONS.md §11 step 3).
@@ -37,12 +49,14 @@ const CHUNKS: Record<RetentionTable, (ttlDays: number, limit: number) => SQL> = 
       WHERE created_at < ${cutoff(ttl)}
         AND (status IN ('delivered', 'failed') OR (status = 'pending' AND (lease_until IS NULL OR lease_until < now())))
       LIMIT ${n} FOR UPDATE SKIP LOCKED)`,
-  admin_audit_log: (ttl, n) => sql`
+  admin_audit_log: (ttl, n) => markedSweep('admin', sql`
     DELETE FROM admin_audit_log WHERE id IN (
-      SELECT id FROM admin_audit_log WHERE created_at < ${cutoff(ttl)} LIMIT ${n} FOR UPDATE SKIP LOCKED)`,
-  audit_events: (ttl, n) => sql`
+      SELECT id FROM admin_audit_log WHERE created_at < ${cutoff(ttl)} LIMIT ${n} FOR UPDATE SKIP LOCKED)
+    RETURNING created_at`),
+  audit_events: (ttl, n) => markedSweep('event', sql`
     DELETE FROM audit_events WHERE id IN (
-      SELECT id FROM audit_events WHERE created_at < ${cutoff(ttl)} LIMIT ${n} FOR UPDATE SKIP LOCKED)`,
+      SELECT id FROM audit_events WHERE created_at < ${cutoff(ttl)} LIMIT ${n} FOR UPDATE SKIP LOCKED)
+    RETURNING created_at`),
   handshake_sessions: (ttl, n) => sql`
     DELETE FROM handshake_sessions WHERE session_id IN (
       SELECT session_id FROM handshake_sessions WHERE updated_at < ${cutoff(ttl)} LIMIT ${n} FOR UPDATE SKIP LOCKED)`,
@@ -58,8 +72,9 @@ const CHUNKS: Record<RetentionTable, (ttlDays: number, limit: number) => SQL> = 
  * transaction, the statement is its own short transaction: its row locks end with it.
  */
 export async function deleteChunk(db: Executor, table: RetentionTable, ttlDays: number, limit: number): Promise<number> {
-  const result = await db.execute(CHUNKS[table](ttlDays, limit));
-  return result.rowCount ?? 0;
+  const result = await db.execute<{ deleted?: number }>(CHUNKS[table](ttlDays, limit));
+  // Marked sweeps answer with a count row; plain DELETEs with the affected row count.
+  return result.rows[0]?.deleted ?? result.rowCount ?? 0;
 }
 
 /** Session-level `pg_try_advisory_lock` on this connection (DATA-MODEL.md §Migrations and locks). */

@@ -16,7 +16,9 @@ export interface ClaimedDelivery {
 export interface DispatchWebhook {
   id: string;
   url: string;
-  secret: string;
+  sealedSecret: string;
+  previousSealedSecret: string | null;
+  previousSecretExpiresAt: Date | null;
   active: boolean;
 }
 
@@ -43,7 +45,9 @@ type ClaimedRow = {
   body: string;
   attempts: number;
   url: string;
-  secret: string;
+  sealed_secret: string;
+  previous_sealed_secret: string | null;
+  previous_secret_expires_at: Date | string | null;
   active: boolean;
 };
 
@@ -80,13 +84,20 @@ export async function claimDue(db: Db, request: ClaimRequest): Promise<ClaimedDe
       ) offered
       ORDER BY offered.turn, offered.next_retry_at, offered.created_at
       LIMIT ${request.limit})
-    RETURNING d.id, d.webhook_id, d.event_type, d.body, d.attempts, w.url, w.secret, w.active`);
+    RETURNING d.id, d.webhook_id, d.event_type, d.body, d.attempts, w.url, w.sealed_secret, w.previous_sealed_secret, w.previous_secret_expires_at, w.active`);
   return result.rows.map((row) => ({
     id: row.id,
     eventType: row.event_type,
     body: row.body,
     attempts: row.attempts,
-    webhook: { id: row.webhook_id, url: row.url, secret: row.secret, active: row.active },
+    webhook: {
+      id: row.webhook_id,
+      url: row.url,
+      sealedSecret: row.sealed_secret,
+      previousSealedSecret: row.previous_sealed_secret,
+      previousSecretExpiresAt: row.previous_secret_expires_at === null ? null : new Date(row.previous_secret_expires_at),
+      active: row.active,
+    },
   }));
 }
 

@@ -7,7 +7,8 @@ import type { Admission, CircuitBreakers, Permit } from './breaker.js';
 import type { AttemptRequest, AttemptResult } from './delivery.js';
 import { claimDue, recordAttemptStart, settleLeased, type ClaimedDelivery, type DispatchWebhook } from './dispatch-repository.js';
 import type { AttemptOutcome, WebhookMetrics } from './metrics.js';
-import { signatureHeaders } from './signing.js';
+import type { SigningSecrets } from './secrets.js';
+import { signatureHeaders, type ActiveSecrets } from './signing.js';
 import type { GuardVerdict } from './url-guard.js';
 
 export const DISPATCHER_JOB = 'webhook-dispatcher';
@@ -39,6 +40,8 @@ export interface DispatcherDeps {
   metrics: WebhookMetrics;
   guard: (url: string) => Promise<GuardVerdict>;
   post: (request: AttemptRequest) => Promise<AttemptResult>;
+  /** Opens the webhook's sealed secrets that sign at `nowMs` (secrets.ts). */
+  secrets: (webhook: DispatchWebhook, nowMs: number) => SigningSecrets;
   random?: () => number;
 }
 
@@ -84,12 +87,22 @@ export function createDispatcher(deps: DispatcherDeps) {
     await settle(row, { nextRetryAt: new Date(at), error: `circuit breaker ${denied.state}` });
   };
 
-  const headers = (row: ClaimedDelivery, hook: DispatchWebhook, attempt: number): Record<string, string> => ({
+  /**
+   * A secret whose key is not configured: never sent unsigned; the row stays pending on the
+   * retry schedule with attempts unchanged (no request started), so restoring the key heals it.
+   */
+  const secretUnavailable = async (row: ClaimedDelivery, keyId: string): Promise<void> => {
+    const error = `secret unavailable (key ${keyId})`;
+    await settle(row, { nextRetryAt: new Date(clock.now() + backoffMs(row.attempts + 1, random)), error });
+    log.warn({ deliveryId: row.id, webhookId: row.webhook.id, keyId }, 'webhook secret unavailable');
+  };
+
+  const headers = (row: ClaimedDelivery, secrets: ActiveSecrets, attempt: number): Record<string, string> => ({
     'content-type': 'application/json',
     'user-agent': USER_AGENT,
     'x-aitp-event': row.eventType,
     'x-aitp-delivery': row.id,
-    ...signatureHeaders(hook.secret, row.body, nowSeconds(clock)),
+    ...signatureHeaders(secrets, row.body, nowSeconds(clock)),
     'x-aitp-attempt': String(attempt),
   });
 
@@ -110,7 +123,7 @@ export function createDispatcher(deps: DispatcherDeps) {
   };
 
   /** Steps 3–7 under a breaker permit. */
-  const attempt = async (row: ClaimedDelivery, hook: DispatchWebhook, permit: Permit): Promise<void> => {
+  const attempt = async (row: ClaimedDelivery, hook: DispatchWebhook, secrets: ActiveSecrets, permit: Permit): Promise<void> => {
     const started = performance.now();
     const verdict = await deps.guard(hook.url);
     if (!verdict.ok && verdict.kind === 'forbidden') {
@@ -125,7 +138,7 @@ export function createDispatcher(deps: DispatcherDeps) {
     let result: Result;
     if (verdict.ok) {
       const sent = performance.now();
-      const request = { url: verdict.url, address: verdict.address, body: row.body, headers: headers(row, hook, attemptNo), timeoutMs: deps.timeoutMs };
+      const request = { url: verdict.url, address: verdict.address, body: row.body, headers: headers(row, secrets, attemptNo), timeoutMs: deps.timeoutMs };
       result = await deps.post(request);
       metrics.attempt(result.outcome, (performance.now() - sent) / 1000);
     } else {
@@ -137,15 +150,17 @@ export function createDispatcher(deps: DispatcherDeps) {
     await record(row, attemptNo, result);
   };
 
-  /** Steps 1–2, then the attempt; the permit always ends (no-leak rule, §12.4). */
+  /** Steps 1–2 (with the secrets opened between them), then the attempt; the permit always ends (no-leak rule, §12.4). */
   const deliver = async (row: ClaimedDelivery): Promise<void> => {
     const hook = row.webhook;
     // A deleted webhook took its rows with it (ON DELETE CASCADE); later writes then find no row.
     if (!hook.active) return fail(row, 'webhook missing or inactive');
+    const secrets = deps.secrets(hook, clock.now());
+    if (!secrets.ok) return secretUnavailable(row, secrets.keyId);
     const admission = breakers.acquire(hook.id);
     if (!admission.allowed) return defer(row, admission);
     try {
-      await attempt(row, hook, admission.permit);
+      await attempt(row, hook, secrets, admission.permit);
     } finally {
       admission.permit.release();
     }

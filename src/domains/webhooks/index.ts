@@ -4,12 +4,16 @@ import { CircuitBreakers } from './breaker.js';
 import { postDelivery } from './delivery.js';
 import { createDispatcher, DISPATCHER_JOB } from './dispatcher.job.js';
 import { createWebhookMetrics } from './metrics.js';
+import { createSecretExpiry, SECRET_EXPIRY_INTERVAL_MS, SECRET_EXPIRY_JOB } from './secret-expiry.job.js';
+import { createSecretOpener, signingSecrets } from './secrets.js';
 import { systemResolver } from './resolver.js';
 import { deliveryRoutes, webhookRoutes } from './routes.js';
 import { createWebhookService } from './service.js';
 import { checkWebhookUrl, type GuardPolicy } from './url-guard.js';
 
 export { enqueueDeliveries, isDeliverable } from './outbox.js';
+export { countSealedByKey as countSealedWebhookSecrets } from './repository.js';
+export { resealWebhookSecrets, type ResealCounts } from './reseal.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -41,6 +45,7 @@ export default fp(
       resolve: systemResolver(),
     };
     const checkUrl = (url: string) => checkWebhookUrl(url, policy);
+    const openSecret = createSecretOpener(app.keyring);
     const dispatcher = createDispatcher({
       db: app.db,
       clock: app.clock,
@@ -54,12 +59,21 @@ export default fp(
       metrics,
       guard: checkUrl,
       post: postDelivery,
+      secrets: (webhook, nowMs) => signingSecrets(openSecret, webhook.id, webhook, nowMs),
     });
     // Into the running dispatcher's free slots, or a run now; a no-op while draining or when jobs are off.
     const poke = (): void => {
       if (!dispatcher.poke()) app.jobs.poke(DISPATCHER_JOB);
     };
-    const service = createWebhookService({ db: app.db, clock: app.clock, checkUrl, breakers, poke });
+    const service = createWebhookService({
+      db: app.db,
+      clock: app.clock,
+      keyring: app.keyring,
+      defaultOverlapSeconds: config.WEBHOOK_SECRET_OVERLAP_S,
+      checkUrl,
+      breakers,
+      poke,
+    });
 
     app.decorate('webhooks', {
       enqueued(count: number) {
@@ -71,6 +85,8 @@ export default fp(
     await app.register(webhookRoutes, { service });
     await app.register(deliveryRoutes, { service });
     app.jobs.register({ name: DISPATCHER_JOB, intervalMs: config.WEBHOOK_POLL_INTERVAL_MS, firstRunMs: 0, run: (signal) => dispatcher.run(signal) });
+    const eraseExpired = createSecretExpiry({ db: app.db, clock: app.clock, log: app.log.child({ job: SECRET_EXPIRY_JOB }) });
+    app.jobs.register({ name: SECRET_EXPIRY_JOB, intervalMs: SECRET_EXPIRY_INTERVAL_MS, firstRunMs: 0, run: eraseExpired });
 
     app.notify.on('aitp_control', (payload) => {
       const webhookId = payload['webhookId'];
@@ -81,5 +97,5 @@ export default fp(
     // Events commit with NOTIFY aitp_events; their outbox rows committed in the same transaction.
     app.notify.on('aitp_events', poke);
   },
-  { name: 'webhooks', dependencies: ['config', 'db', 'clock', 'jobs', 'metrics', 'notify', 'auth', 'body', 'idempotency'] },
+  { name: 'webhooks', dependencies: ['config', 'db', 'clock', 'keyring', 'jobs', 'metrics', 'notify', 'auth', 'body', 'idempotency'] },
 );

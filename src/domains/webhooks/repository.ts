@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNotNull, lte, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { webhookDeliveries, webhooks } from '../../db/schema/index.js';
 import type { Page } from '../../lib/pagination.js';
@@ -10,9 +10,11 @@ export type DeliveryRow = typeof webhookDeliveries.$inferSelect;
 export type DeliverySummaryRow = Omit<DeliveryRow, 'body' | 'leaseOwner' | 'leaseUntil'>;
 
 export interface NewWebhook {
+  /** Chosen by the app: the sealed secret names it as associated data. */
+  id: string;
   url: string;
   events: string[];
-  secret: string;
+  sealedSecret: string;
   active: boolean;
   createdBy: string;
 }
@@ -20,8 +22,11 @@ export interface NewWebhook {
 export interface WebhookChanges {
   url?: string;
   events?: string[];
-  secret?: string;
   active?: boolean;
+  sealedSecret?: string;
+  previousSealedSecret?: string | null;
+  previousSecretExpiresAt?: Date | null;
+  secretRotatedAt?: Date;
 }
 
 export async function insertWebhook(tx: Db, values: NewWebhook): Promise<WebhookRow> {
@@ -47,6 +52,50 @@ export async function updateWebhook(tx: Db, id: string, changes: WebhookChanges)
     .where(eq(webhooks.id, id))
     .returning();
   return row!;
+}
+
+/**
+ * Erases previous secrets whose overlap has ended at `now` (the app clock, which also decides
+ * which secrets sign), so an expired secret is gone from the table, not just unused.
+ */
+export async function erasePreviousSecrets(db: Db, now: Date): Promise<number> {
+  const rows = await db
+    .update(webhooks)
+    .set({ previousSealedSecret: null, previousSecretExpiresAt: null })
+    .where(and(isNotNull(webhooks.previousSealedSecret), lte(webhooks.previousSecretExpiresAt, now)))
+    .returning({ id: webhooks.id });
+  return rows.length;
+}
+
+export type SealedRow = Pick<WebhookRow, 'id' | 'sealedSecret' | 'previousSealedSecret'>;
+
+/** The next rows by id after `afterId`, locked until the transaction ends (re-seal batches). */
+export async function lockSealedBatch(tx: Db, afterId: string | null, limit: number): Promise<SealedRow[]> {
+  return tx
+    .select({ id: webhooks.id, sealedSecret: webhooks.sealedSecret, previousSealedSecret: webhooks.previousSealedSecret })
+    .from(webhooks)
+    .where(afterId === null ? undefined : gt(webhooks.id, afterId))
+    .orderBy(asc(webhooks.id))
+    .limit(limit)
+    .for('update');
+}
+
+/** Replaces the sealed values of a locked row; updated_at stays, nothing a caller sees changed. */
+export async function replaceSealed(tx: Db, row: SealedRow): Promise<void> {
+  await tx
+    .update(webhooks)
+    .set({ sealedSecret: row.sealedSecret, previousSealedSecret: row.previousSealedSecret })
+    .where(eq(webhooks.id, row.id));
+}
+
+/** Sealed values per key id named in them (current and previous secrets). */
+export async function countSealedByKey(db: Pick<Database, 'execute'>): Promise<Map<string, number>> {
+  const result = await db.execute<{ key_id: string; n: string }>(sql`
+    SELECT split_part(v, '.', 2) AS key_id, count(*) AS n
+    FROM (SELECT sealed_secret AS v FROM webhooks
+          UNION ALL SELECT previous_sealed_secret FROM webhooks WHERE previous_sealed_secret IS NOT NULL) s
+    GROUP BY 1`);
+  return new Map(result.rows.map((row) => [row.key_id, Number(row.n)]));
 }
 
 /** Deliveries go with it (ON DELETE CASCADE). */

@@ -13,6 +13,7 @@ import {
   ListDeliveriesQuerySchema,
   ListWebhooksQuerySchema,
   PatchWebhookBodySchema,
+  RotateSecretBodySchema,
   WebhookListSchema,
   WebhookParamsSchema,
   WebhookSchema,
@@ -73,6 +74,19 @@ export async function webhookRoutes(app: FastifyInstance, opts: { service: Webho
 
   r.delete('/api/webhooks/:id', { schema: { params: WebhookParamsSchema, response: { 200: DeletedWebhookSchema } } }, async (request) =>
     service.remove(request.params.id, actorOf(request)),
+  );
+
+  // Overlapping rotation: the response shows the new secret, the only time it is shown. The body
+  // is optional: an absent one means `{}` (WEBHOOK_SECRET_OVERLAP_S); a present one is validated.
+  r.post(
+    '/api/webhooks/:id/rotate-secret',
+    {
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+      schema: { params: WebhookParamsSchema, body: RotateSecretBodySchema, response: { 200: CreatedWebhookSchema } },
+    },
+    async (request) => service.rotateSecret(request.params.id, request.body.overlapSeconds, actorOf(request)),
   );
 
   r.get(

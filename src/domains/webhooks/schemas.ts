@@ -33,6 +33,12 @@ export const PatchWebhookBodySchema = Type.Object({
 });
 export type PatchWebhookBody = Static<typeof PatchWebhookBodySchema>;
 
+/** Rotation state: when the secret last changed, and until when the replaced one still signs. */
+const RotationMembers = {
+  secretRotatedAt: Nullable(Timestamp),
+  previousSecretExpiresAt: Nullable(Timestamp),
+};
+
 /** API.md §0.5 Webhook: never a secret. */
 export const WebhookSchema = Type.Object({
   id: Type.String(),
@@ -41,10 +47,14 @@ export const WebhookSchema = Type.Object({
   active: Type.Boolean(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
+  ...RotationMembers,
 });
 export type Webhook = Static<typeof WebhookSchema>;
 
-/** The create response: the only time the secret is shown (absent on a replay after a delete). */
+/**
+ * The create and rotate-secret responses: the only times a secret is shown (absent on a create
+ * replay after a delete).
+ */
 export const CreatedWebhookSchema = Type.Object({
   id: Type.String(),
   url: Type.String(),
@@ -53,8 +63,15 @@ export const CreatedWebhookSchema = Type.Object({
   active: Type.Boolean(),
   createdAt: Timestamp,
   updatedAt: Timestamp,
+  ...RotationMembers,
 });
 export type CreatedWebhook = Static<typeof CreatedWebhookSchema>;
+
+/** POST /api/webhooks/:id/rotate-secret: how long the replaced secret keeps signing. */
+export const RotateSecretBodySchema = Type.Object({
+  overlapSeconds: Type.Optional(Type.Integer({ minimum: 0, maximum: 604800 })),
+});
+export type RotateSecretBody = Static<typeof RotateSecretBodySchema>;
 
 export const WebhookListSchema = ListSchema('webhooks', WebhookSchema);
 

@@ -1,7 +1,8 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Database } from '../../db/client.js';
 import { notifyInTx } from '../../db/notify.js';
 import type { Clock } from '../../lib/clock.js';
+import type { Keyring } from '../../lib/sealing.js';
 import { notFound, urlNotAllowed, webhookInactive } from '../../lib/errors.js';
 import { listEnvelope, parsePage } from '../../lib/pagination.js';
 import { aliased, parseBoolean } from '../../lib/query-params.js';
@@ -26,12 +27,16 @@ import {
   type WebhookRow,
 } from './repository.js';
 import type { CreatedWebhook, CreateWebhookBody, ListDeliveriesQuery, ListWebhooksQuery, PatchWebhookBody, Webhook } from './schemas.js';
+import { newSecret, openSecret, sealSecret } from './secrets.js';
 import type { GuardVerdict } from './url-guard.js';
 import { toDeliveryDetail, toDeliveryView, toWebhookView } from './views.js';
 
 export interface WebhookServiceDeps {
   db: Database;
   clock: Clock;
+  keyring: Keyring;
+  /** WEBHOOK_SECRET_OVERLAP_S: the overlap of a rotation that names none. */
+  defaultOverlapSeconds: number;
   /** The URL guard with this process's policy (OPERATIONS.md §12.1). */
   checkUrl: (url: string) => Promise<GuardVerdict>;
   breakers: CircuitBreakers;
@@ -46,20 +51,22 @@ export interface Actor {
 
 const PAGE = { defaultLimit: 100, maxLimit: 1000 };
 
-/** 64 hex chars from 32 random bytes (API.md §7.2). */
-const newSecret = (): string => randomBytes(32).toString('hex');
-
 const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
 
-/** Changed keys only; `secretRotated: true` stands in for the secret, which is never audited (API.md §5). */
-function diff(row: WebhookRow, body: PatchWebhookBody): { changes: WebhookChanges; details: Record<string, unknown> } {
+/**
+ * Changed keys only; `secretRotated: true` stands in for the secret, which is never audited
+ * (API.md §5). A new secret is an immediate rotation: it alone signs from now on, and a previous
+ * secret still overlapping is erased with it.
+ */
+function diff(keyring: Keyring, row: WebhookRow, body: PatchWebhookBody, now: Date): { changes: WebhookChanges; details: Record<string, unknown> } {
   const changes: WebhookChanges = {};
   const details: Record<string, unknown> = {};
   if (body.url !== undefined && body.url !== row.url) changes.url = details['url'] = body.url;
   if (body.events !== undefined && !sameList(body.events, row.events)) changes.events = details['events'] = body.events;
   if (body.active !== undefined && body.active !== row.active) changes.active = details['active'] = body.active;
-  if (body.secret !== undefined && body.secret !== row.secret) {
-    changes.secret = body.secret;
+  const stored = body.secret === undefined ? undefined : openSecret(keyring, row.id, row.sealedSecret);
+  if (body.secret !== undefined && !(stored?.ok === true && stored.value === body.secret)) {
+    Object.assign(changes, { sealedSecret: sealSecret(keyring, row.id, body.secret), previousSealedSecret: null, previousSecretExpiresAt: null, secretRotatedAt: now });
     details['secretRotated'] = true;
   }
   return { changes, details };
@@ -67,7 +74,8 @@ function diff(row: WebhookRow, body: PatchWebhookBody): { changes: WebhookChange
 
 /** Webhook CRUD, breaker state, delivery history and redelivery (API.md §7). */
 export function createWebhookService(deps: WebhookServiceDeps) {
-  const { db, clock, breakers } = deps;
+  const { db, clock, breakers, keyring } = deps;
+  const view = (row: WebhookRow): Webhook => toWebhookView(row, clock.now());
 
   const guard = async (url: string): Promise<void> => {
     const verdict = await deps.checkUrl(url);
@@ -84,12 +92,14 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     async list(query: ListWebhooksQuery) {
       const page = parsePage(query, PAGE);
       const rows = await listWebhooks(db, { active: parseBoolean(query.active) }, page);
-      return listEnvelope('webhooks', rows.map(toWebhookView), page);
+      return listEnvelope('webhooks', rows.map(view), page);
     },
 
     async create(body: CreateWebhookBody, actor: Actor): Promise<CreatedWebhook> {
       await guard(body.url);
-      const values = { url: body.url, events: body.events ?? [], secret: body.secret ?? newSecret(), active: body.active ?? true };
+      const id = randomUUID();
+      const secret = body.secret ?? newSecret();
+      const values = { id, url: body.url, events: body.events ?? [], sealedSecret: sealSecret(keyring, id, secret), active: body.active ?? true };
       const row = await db.transaction(async (tx) => {
         const inserted = await insertWebhook(tx, { ...values, createdBy: actor.actorId });
         const details = { url: values.url, events: values.events, active: values.active };
@@ -97,16 +107,21 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         await notifyInTx(tx, 'aitp_control', { kind: 'webhook_changed', webhookId: inserted.id, deleted: false });
         return inserted;
       });
-      return { ...toWebhookView(row), secret: row.secret };
+      return { ...view(row), secret };
     },
 
-    /** An idempotent replay of create re-reads the secret, which is never stored with the response (§0.4 rule 7). */
+    /**
+     * An idempotent replay of create re-reads the secret, which is never stored with the response
+     * (§0.4 rule 7); omitted when the webhook is gone or its key is not configured.
+     */
     async secretOf(id: string): Promise<string | undefined> {
-      return (await findWebhook(db, id))?.secret;
+      const row = await findWebhook(db, id);
+      const opened = row === undefined ? undefined : openSecret(keyring, id, row.sealedSecret);
+      return opened?.ok === true ? opened.value : undefined;
     },
 
     async get(id: string): Promise<Webhook> {
-      return toWebhookView(await existing(id));
+      return view(await existing(id));
     },
 
     async update(id: string, body: PatchWebhookBody, actor: Actor): Promise<Webhook> {
@@ -114,14 +129,40 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       const row = await db.transaction(async (tx) => {
         const current = await lockWebhook(tx, id);
         if (current === undefined) throw notFound('webhook not found');
-        const { changes, details } = diff(current, body);
+        const { changes, details } = diff(keyring, current, body, new Date(clock.now()));
         if (Object.keys(changes).length === 0) return current;
         const updated = await updateWebhook(tx, id, changes);
         await recordAudit(tx, { action: 'webhook.update', actorId: actor.actorId, targetId: id, details, requestId: actor.requestId });
         await notifyInTx(tx, 'aitp_control', { kind: 'webhook_changed', webhookId: id, deleted: false });
         return updated;
       });
-      return toWebhookView(row);
+      return view(row);
+    },
+
+    /**
+     * A new secret, shown once. For `overlapSeconds` the replaced secret still signs the ★ headers
+     * (receivers that know only it keep working) and X-Aitp-Signatures lists both; 0 is an
+     * immediate rotation. A rotation during an overlap erases the oldest secret at once.
+     */
+    async rotateSecret(id: string, overlapSeconds: number | undefined, actor: Actor): Promise<CreatedWebhook> {
+      const overlap = overlapSeconds ?? deps.defaultOverlapSeconds;
+      const secret = newSecret();
+      const now = clock.now();
+      const row = await db.transaction(async (tx) => {
+        const current = await lockWebhook(tx, id);
+        if (current === undefined) throw notFound('webhook not found');
+        const updated = await updateWebhook(tx, id, {
+          sealedSecret: sealSecret(keyring, id, secret),
+          previousSealedSecret: overlap > 0 ? current.sealedSecret : null,
+          previousSecretExpiresAt: overlap > 0 ? new Date(now + overlap * 1000) : null,
+          secretRotatedAt: new Date(now),
+        });
+        const details = { overlapSeconds: overlap };
+        await recordAudit(tx, { action: 'webhook.secret.rotate', actorId: actor.actorId, targetId: id, details, requestId: actor.requestId });
+        await notifyInTx(tx, 'aitp_control', { kind: 'webhook_changed', webhookId: id, deleted: false });
+        return updated;
+      });
+      return { ...view(row), secret };
     },
 
     async remove(id: string, actor: Actor): Promise<{ id: string; deleted: true }> {

@@ -1,9 +1,13 @@
 import { toIso } from '../../lib/timestamps.js';
 import type { DeliveryRow, DeliverySummaryRow, WebhookRow } from './repository.js';
 import type { Delivery, DeliveryDetail, Webhook } from './schemas.js';
+import { isOverlapActive } from './secrets.js';
 
-/** API.md §0.5 Webhook: the secret never leaves through this view. */
-export function toWebhookView(row: WebhookRow): Webhook {
+/**
+ * API.md §0.5 Webhook: the secret never leaves through this view. `previousSecretExpiresAt`
+ * only while the replaced secret still signs at `nowMs`.
+ */
+export function toWebhookView(row: WebhookRow, nowMs: number): Webhook {
   return {
     id: row.id,
     url: row.url,
@@ -11,6 +15,8 @@ export function toWebhookView(row: WebhookRow): Webhook {
     active: row.active,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
+    secretRotatedAt: toIso(row.secretRotatedAt),
+    previousSecretExpiresAt: isOverlapActive(row, nowMs) ? toIso(row.previousSecretExpiresAt) : null,
   };
 }
 

@@ -15,6 +15,8 @@ const SECRET_VALUES: Record<string, string[]> = {
   ENROLLMENT_SECRET: [`${MARKER}-too-short`, `${MARKER}-${'e'.repeat(40)}`],
   ENROLLMENT_SECRET_PREVIOUS: [`${MARKER}-${'p'.repeat(40)},${MARKER}-short`],
   METRICS_TOKEN: [`${MARKER}-t`, `${MARKER}-metrics-token-long`, `sha256:${MARKER}`],
+  SECRETS_KEY: [`${MARKER}-not-hex`, VALID_SEED, `${VALID_SEED}00`],
+  SECRETS_KEY_PREVIOUS: [`${VALID_SEED},${MARKER}`, `${VALID_SEED}`],
   DATABASE_URL: [`mysql://cp:${MARKER}pw@db/cp`, `postgres://cp:${MARKER}pw@db/cp`, `${MARKER}`],
 };
 

@@ -25,9 +25,10 @@ describe('variable table', () => {
   it('marks exactly the secrets and the production-required variables of OPERATIONS.md §2', () => {
     expect(VARIABLES.filter((v) => v.secret).map((v) => v.name).sort()).toEqual([
       'API_KEYS', 'CP_AID_SEED_HEX', 'DATABASE_URL', 'ENROLLMENT_SECRET', 'ENROLLMENT_SECRET_PREVIOUS', 'METRICS_TOKEN',
+      'SECRETS_KEY', 'SECRETS_KEY_PREVIOUS',
     ]);
     expect(VARIABLES.filter((v) => v.requiredInProduction).map((v) => v.name).sort()).toEqual([
-      'API_KEYS', 'CP_AID_SEED_HEX', 'DATABASE_URL', 'ENROLLMENT_SECRET',
+      'API_KEYS', 'CP_AID_SEED_HEX', 'DATABASE_URL', 'ENROLLMENT_SECRET', 'SECRETS_KEY',
     ]);
   });
 

@@ -43,7 +43,8 @@ function statementsOn(table: string): string[] {
 const tables = [
   'agents', 'handshake_sessions', 'audit_events', 'issued_tcts', 'delegations', 'revocation_entries',
   'webhooks', 'webhook_deliveries', 'admin_audit_log', 'idempotency_keys', 'enrollment_jtis',
-  'trust_anchors', 'pinned_keys',
+  'trust_anchors', 'pinned_keys', 'audit_log_state', 'audit_log_tiles', 'audit_log_bundles', 'audit_log_checkpoints',
+  'audit_log_sweeps',
 ];
 
 // [table, index name, USING method and column list, partial-index predicate]
@@ -71,6 +72,7 @@ const indexes: Array<[string, string, string, string?]> = [
   ['audit_events', 'audit_events_aid_a_idx', 'btree (aid_a, ts)'],
   ['audit_events', 'audit_events_aid_b_idx', 'btree (aid_b, ts)'],
   ['audit_events', 'audit_events_created_at_idx', 'btree (created_at)'],
+  ['audit_events', 'audit_events_txid_seq_idx', 'btree (txid, seq)'],
   ['issued_tcts', 'issued_tcts_issuer_idx', 'btree (issuer_aid)'],
   ['issued_tcts', 'issued_tcts_subject_idx', 'btree (subject_aid)'],
   ['issued_tcts', 'issued_tcts_audience_idx', 'btree (audience_aid)'],
@@ -95,6 +97,7 @@ const indexes: Array<[string, string, string, string?]> = [
   ['admin_audit_log', 'admin_audit_actor_idx', 'btree (actor_id)'],
   ['admin_audit_log', 'admin_audit_action_idx', 'btree (action)'],
   ['admin_audit_log', 'admin_audit_target_idx', 'btree (target_id)'],
+  ['admin_audit_log', 'admin_audit_txid_idx', 'btree (txid)'],
   ['idempotency_keys', 'idempotency_keys_created_at_idx', 'btree (created_at)'],
   ['enrollment_jtis', 'enrollment_jtis_expires_at_idx', 'btree (expires_at)'],
   ['trust_anchors', 'trust_anchors_namespace_idx', 'btree (namespace)'],
@@ -129,6 +132,7 @@ const constraints: Array<[string, string, string]> = [
   ['idempotency_keys', 'idempotency_keys_state_ck', "CHECK (state IN ('in_progress', 'completed'))"],
   ['trust_anchors', 'trust_anchors_namespace_issuer_uniq', 'UNIQUE(namespace, issuer_url)'],
   ['pinned_keys', 'pinned_keys_pkey', 'PRIMARY KEY(namespace, aid)'],
+  ['audit_log_tiles', 'audit_log_tiles_pkey', 'PRIMARY KEY(level, tile_index)'],
 ];
 
 // [table, column definition] for the columns whose type or default DATA-MODEL.md singles out.

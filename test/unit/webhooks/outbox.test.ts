@@ -72,13 +72,27 @@ describe('signatures (OPERATIONS.md §12.2)', () => {
   it('signs the body, and "<timestamp>.<body>", with the UTF-8 secret', () => {
     const secret = 'sécret';
     const body = '{"deliveryId":"d1","x":"ü"}';
-    const headers = signatureHeaders(secret, body, 1_780_000_000);
+    const headers = signatureHeaders({ current: secret }, body, 1_780_000_000);
     const hmac = (data: string) => createHmac('sha256', Buffer.from(secret, 'utf8')).update(Buffer.from(data, 'utf8')).digest('hex');
     expect(headers).toEqual({
       'x-aitp-signature': `sha256=${hmac(body)}`,
       'x-aitp-timestamp': '1780000000',
       'x-aitp-signature-256-t': `sha256=${hmac(`1780000000.${body}`)}`,
+      'x-aitp-signatures': `v1=${hmac(`1780000000.${body}`)}`,
     });
     expect(headers['x-aitp-signature']).toMatch(/^sha256=[0-9a-f]{64}$/);
+  });
+
+  it('during an overlap keeps the ★ headers on the previous secret and lists both, newest first', () => {
+    const body = '{"deliveryId":"d2"}';
+    const hmac = (secret: string, data: string) => createHmac('sha256', secret).update(data).digest('hex');
+    const headers = signatureHeaders({ current: 'new-secret', previous: 'old-secret' }, body, 1_780_000_000);
+    const timed = `1780000000.${body}`;
+    expect(headers).toEqual({
+      'x-aitp-signature': `sha256=${hmac('old-secret', body)}`,
+      'x-aitp-timestamp': '1780000000',
+      'x-aitp-signature-256-t': `sha256=${hmac('old-secret', timed)}`,
+      'x-aitp-signatures': `v1=${hmac('new-secret', timed)} v1=${hmac('old-secret', timed)}`,
+    });
   });
 });

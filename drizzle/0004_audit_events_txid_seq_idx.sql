@@ -1,0 +1,1 @@
+CREATE INDEX "audit_events_txid_seq_idx" ON "audit_events" USING btree ("txid","seq");

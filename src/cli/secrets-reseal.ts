@@ -1,0 +1,55 @@
+import { resolve } from 'node:path';
+import { resolveDevSecrets } from '../boot/dev-secrets.js';
+import { isProduction, loadProcessConfig } from '../config/index.js';
+import { createDatabase, createPool } from '../db/client.js';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded.js';
+import { resealAll } from '../domains/secrets/index.js';
+import { createKeyring } from '../lib/sealing.js';
+
+/**
+ * `npm run secrets:reseal`: re-seals every stored credential under SECRETS_KEY (opening with
+ * SECRETS_KEY_PREVIOUS) and prints `{scanned, resealed, alreadyCurrent, failed, failedIds}`.
+ * Exit 0 when nothing failed, 1 when a credential did not open (or on an error), 78 on config.
+ * Safe beside running servers and safe to rerun.
+ */
+async function main(): Promise<number> {
+  const loaded = loadProcessConfig();
+  if (!loaded.ok) {
+    for (const error of loaded.errors) console.error(`config error: ${error}`);
+    return 78;
+  }
+  let config = loaded.config;
+  let embedded: EmbeddedPostgres | undefined;
+  try {
+    if (!isProduction(config)) config = resolveDevSecrets(config).config;
+    if (config.DATABASE_URL === undefined && !isProduction(config)) {
+      embedded = await startEmbeddedPostgres({ dataDir: resolve(config.DATA_DIR), port: config.EMBEDDED_PG_PORT, database: 'aitp_control_plane' });
+      config = { ...config, DATABASE_URL: embedded.url };
+    }
+    const keyring = createKeyring(config.SECRETS_KEY!, config.SECRETS_KEY_PREVIOUS);
+    const pool = createPool({
+      connectionString: config.DATABASE_URL!,
+      max: 2,
+      connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+      // A batch waits for rows a rotation holds; no client-side cut, as in migrations.
+      lockTimeoutMs: 0,
+      queryTimeoutMs: 0,
+      applicationName: 'aitp-control-plane:secrets-reseal',
+    });
+    try {
+      const report = await resealAll(createDatabase(pool), keyring);
+      console.log(JSON.stringify(report));
+      return report.failed > 0 ? 1 : 0;
+    } finally {
+      await pool.end();
+    }
+  } catch (err) {
+    console.error(`reseal failed: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    await embedded?.stop();
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,54 @@
+import fp from 'fastify-plugin';
+import { createIntegrator, type Integrator } from './integrator.js';
+import { createAuditLogMetrics } from './metrics.js';
+import { latestCheckpoint, readSize } from './repository.js';
+import { auditLogRoutes } from './routes.js';
+import { createAuditLogService } from './service.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The audit log integrator; `run()` integrates now and returns the result (tests). */
+    auditLog: Integrator;
+  }
+}
+
+/** The checkpoint origin and signed-note key name (C2SP tlog-checkpoint): `<CP_BASE_URL host>/audit`. */
+export function auditLogOrigin(baseUrl: string): string {
+  return `${new URL(baseUrl).host}/audit`;
+}
+
+/**
+ * The verifiable audit log: every stored event and admin-audit row as a leaf of an RFC 9162
+ * Merkle tree stored as tlog tiles, with checkpoints signed by the CP identity. Every replica
+ * schedules the integrator; its advisory lock lets one run at a time.
+ */
+export default fp(
+  async (app) => {
+    const metrics = createAuditLogMetrics(app.metrics.registry, app.clock);
+    const log = app.log.child({ job: 'audit-log' });
+    const integrator = createIntegrator({ pool: app.pool, origin: auditLogOrigin(app.config.CP_BASE_URL), seed: app.identity.seed });
+    const run: Integrator['run'] = async (signal) => {
+      try {
+        const result = await integrator.run(signal);
+        metrics.run(result.status);
+        if (result.status === 'integrated') {
+          metrics.integrated(result);
+          if (result.appended > 0) log.debug(result, 'audit log integrated');
+        } else {
+          const [size, latest] = await Promise.all([readSize(app.pool), latestCheckpoint(app.pool)]);
+          metrics.refreshed({ size, checkpointAt: latest?.createdAt.getTime() });
+        }
+        return result;
+      } catch (err) {
+        metrics.run('error');
+        throw err;
+      }
+    };
+    app.decorate('auditLog', { run });
+    if (app.config.AUDIT_LOG_ENABLED) {
+      app.jobs.register({ name: 'audit-log', intervalMs: app.config.AUDIT_LOG_INTERVAL_MS, firstRunMs: app.config.AUDIT_LOG_INTERVAL_MS, run: (signal) => run(signal).then(() => undefined) });
+    }
+    await app.register(auditLogRoutes, { service: createAuditLogService({ pool: app.pool, db: app.db }) });
+  },
+  { name: 'audit-log', dependencies: ['config', 'db', 'jobs', 'metrics', 'clock', 'identity'] },
+);

@@ -1,0 +1,206 @@
+import { and, asc, gte, inArray, lt } from 'drizzle-orm';
+import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
+import type pg from 'pg';
+import { AUDIT_LOG_LOCK_KEY } from '../../db/locks.js';
+import { queryText, type TextRow } from '../../db/raw-query.js';
+import { adminAuditLog } from '../../db/schema/index.js';
+import type { Page } from '../../lib/pagination.js';
+import { HASH_SIZE, TileReadError, type TileKey, type TileReader } from '../../lib/tlog/index.js';
+import type { AuditRow } from '../admin-audit/index.js';
+import { EVENT_VIEW_COLUMNS } from '../events/index.js';
+
+/** A pool or one checked-out client (inside a transaction). */
+export type Queryable = Pick<pg.Pool, 'query'>;
+type Drizzle = Pick<NodePgDatabase, 'select'>;
+
+const num = (value: unknown): number => Number(value);
+
+/** Transaction-scoped: released at COMMIT or ROLLBACK, so a crashed run never keeps it. */
+export async function tryIntegratorLock(q: Queryable): Promise<boolean> {
+  const { rows } = await q.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1::bigint) AS locked', [AUDIT_LOG_LOCK_KEY]);
+  return rows[0]?.locked === true;
+}
+
+/**
+ * The oldest transaction id still running anywhere in the cluster (or the next one to be
+ * assigned): every transaction below it has committed or aborted, so rows with a txid below it
+ * are all visible now and no more will ever appear. Read before the caller's transaction takes
+ * an id of its own.
+ */
+export async function snapshotHorizon(q: Queryable): Promise<number> {
+  const { rows } = await q.query<{ xmin: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin');
+  return num(rows[0]!.xmin);
+}
+
+export interface LogState {
+  size: number;
+  watermark: number;
+  /** Set while the rows of txid `watermark` are taken in parts: its events up to this seq are in. */
+  partialSeq: number | null;
+}
+
+/** The integrator's state row, locked for this transaction (created on first use). */
+export async function lockState(q: Queryable): Promise<LogState> {
+  await q.query('INSERT INTO audit_log_state (id) VALUES (1) ON CONFLICT (id) DO NOTHING');
+  const { rows } = await q.query<{ size: string; watermark: string; partial_seq: string | null }>(
+    'SELECT size, watermark, partial_seq FROM audit_log_state WHERE id = 1 FOR UPDATE',
+  );
+  const row = rows[0]!;
+  return { size: num(row.size), watermark: num(row.watermark), partialSeq: row.partial_seq === null ? null : num(row.partial_seq) };
+}
+
+export async function saveState(q: Queryable, state: LogState): Promise<void> {
+  await q.query('UPDATE audit_log_state SET size = $1, watermark = $2, partial_seq = $3, updated_at = now() WHERE id = 1', [
+    state.size,
+    state.watermark,
+    state.partialSeq,
+  ]);
+}
+
+/** The tree size integrated so far (0 before the first run). */
+export async function readSize(q: Queryable): Promise<number> {
+  const { rows } = await q.query<{ size: string }>('SELECT size FROM audit_log_state WHERE id = 1');
+  return rows[0] === undefined ? 0 : num(rows[0].size);
+}
+
+/** The txid of the `rows`-th event written by a transaction in [from, to), if that many wait. */
+export async function nthPendingTxid(q: Queryable, from: number, to: number, rows: number): Promise<number | undefined> {
+  const { rows: found } = await q.query<{ txid: string }>(
+    'SELECT txid FROM audit_events WHERE txid >= $1 AND txid < $2 ORDER BY txid, seq OFFSET $3 LIMIT 1',
+    [from, to, rows - 1],
+  );
+  return found[0] === undefined ? undefined : num(found[0].txid);
+}
+
+/** Up to `limit` events of one transaction after `afterSeq`, in seq order (audit_events_txid_seq_idx). */
+export async function eventsOfTxid(q: Queryable, txid: number, afterSeq: number, limit: number): Promise<TextRow[]> {
+  return queryText(q, `SELECT ${EVENT_VIEW_COLUMNS}, txid, seq FROM audit_events WHERE txid = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [
+    txid,
+    afterSeq,
+    limit,
+  ]);
+}
+
+/** Events written by transactions in [from, to), commit-safe order (txid, seq), as text rows. */
+export async function pendingEvents(q: Queryable, from: number, to: number): Promise<TextRow[]> {
+  return queryText(q, `SELECT ${EVENT_VIEW_COLUMNS}, txid, seq FROM audit_events WHERE txid >= $1 AND txid < $2 ORDER BY txid, seq`, [from, to]);
+}
+
+/** Admin-audit rows written by transactions in [from, to), in (txid, id) order. */
+export async function pendingAdmin(db: Drizzle, from: number, to: number): Promise<AuditRow[]> {
+  return db
+    .select()
+    .from(adminAuditLog)
+    .where(and(gte(adminAuditLog.txid, from), lt(adminAuditLog.txid, to)))
+    .orderBy(asc(adminAuditLog.txid), asc(adminAuditLog.id));
+}
+
+export async function findEvents(q: Queryable, ids: string[]): Promise<TextRow[]> {
+  return queryText(q, `SELECT ${EVENT_VIEW_COLUMNS} FROM audit_events WHERE id = ANY($1::uuid[])`, [ids]);
+}
+
+export async function findAdmin(db: Drizzle, ids: string[]): Promise<AuditRow[]> {
+  return db.select().from(adminAuditLog).where(inArray(adminAuditLog.id, ids));
+}
+
+/** created_at (epoch ms) of the oldest committed row not yet integrated, if any. */
+export async function oldestWaiting(q: Queryable, state: LogState): Promise<number | undefined> {
+  const { rows } = await q.query<{ at: Date | null }>(
+    `SELECT least(
+       (SELECT created_at FROM audit_events WHERE (txid, seq) > ($1, $2) ORDER BY txid, seq LIMIT 1),
+       (SELECT created_at FROM admin_audit_log WHERE txid >= $3 ORDER BY txid LIMIT 1)) AS at`,
+    [state.watermark, state.partialSeq ?? Number.MIN_SAFE_INTEGER, state.partialSeq === null ? state.watermark : state.watermark + 1],
+  );
+  return rows[0]?.at?.getTime() ?? undefined;
+}
+
+/** A TileReader over the tile table: a stored tile may be wider than asked (it grew since). */
+export function tileReader(q: Queryable): TileReader {
+  return async (keys: TileKey[]) => {
+    const { rows } = await q.query<{ level: number; tile_index: string; hashes: Buffer }>(
+      'SELECT level, tile_index, hashes FROM audit_log_tiles WHERE (level, tile_index) IN (SELECT * FROM unnest($1::smallint[], $2::bigint[]))',
+      [keys.map((k) => k.level), keys.map((k) => k.index)],
+    );
+    const stored = new Map(rows.map((r) => [`${r.level}/${r.tile_index}`, r.hashes]));
+    return keys.map((key) => {
+      const data = stored.get(`${key.level}/${key.index}`);
+      if (data === undefined || data.length < key.width * HASH_SIZE) throw new TileReadError(`tile ${key.level}/${key.index} is missing`);
+      return data;
+    });
+  };
+}
+
+export async function readTile(q: Queryable, level: number, index: number): Promise<Buffer | undefined> {
+  const { rows } = await q.query<{ hashes: Buffer }>('SELECT hashes FROM audit_log_tiles WHERE level = $1 AND tile_index = $2', [level, index]);
+  return rows[0]?.hashes;
+}
+
+export async function writeTiles(q: Queryable, tiles: ReadonlyArray<{ key: TileKey; data: Uint8Array }>): Promise<void> {
+  if (tiles.length === 0) return;
+  await q.query(
+    `INSERT INTO audit_log_tiles (level, tile_index, hashes)
+     SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])
+     ON CONFLICT (level, tile_index) DO UPDATE SET hashes = excluded.hashes`,
+    [tiles.map((t) => t.key.level), tiles.map((t) => t.key.index), tiles.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.length))],
+  );
+}
+
+export async function readBundles(q: Queryable, indexes: number[]): Promise<Map<number, Buffer>> {
+  const { rows } = await q.query<{ bundle_index: string; entries: Buffer }>(
+    'SELECT bundle_index, entries FROM audit_log_bundles WHERE bundle_index = ANY($1::bigint[])',
+    [indexes],
+  );
+  return new Map(rows.map((r) => [num(r.bundle_index), r.entries]));
+}
+
+export async function writeBundles(q: Queryable, bundles: ReadonlyArray<{ bundleIndex: number; entries: Buffer }>): Promise<void> {
+  if (bundles.length === 0) return;
+  await q.query(
+    `INSERT INTO audit_log_bundles (bundle_index, entries)
+     SELECT * FROM unnest($1::bigint[], $2::bytea[])
+     ON CONFLICT (bundle_index) DO UPDATE SET entries = excluded.entries`,
+    [bundles.map((b) => b.bundleIndex), bundles.map((b) => b.entries)],
+  );
+}
+
+export interface StoredCheckpoint {
+  size: number;
+  root: Buffer;
+  note: string;
+  createdAt: Date;
+}
+
+type CheckpointRow = { size: string; root: Buffer; note: string; created_at: Date };
+const toCheckpoint = (r: CheckpointRow): StoredCheckpoint => ({ size: num(r.size), root: r.root, note: r.note, createdAt: r.created_at });
+
+export async function latestCheckpoint(q: Queryable): Promise<StoredCheckpoint | undefined> {
+  const { rows } = await q.query<CheckpointRow>('SELECT size, root, note, created_at FROM audit_log_checkpoints ORDER BY size DESC LIMIT 1');
+  return rows[0] === undefined ? undefined : toCheckpoint(rows[0]);
+}
+
+/**
+ * Stores a signed checkpoint; returns its created_at (epoch ms): the moment of signing, at the
+ * end of the run (clock_timestamp), not the start of the integrator's transaction.
+ */
+export async function insertCheckpoint(q: Queryable, size: number, root: Uint8Array, note: string): Promise<number> {
+  const { rows } = await q.query<{ created_at: Date }>(
+    'INSERT INTO audit_log_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, clock_timestamp()) RETURNING created_at',
+    [size, Buffer.from(root), note],
+  );
+  return rows[0]!.created_at.getTime();
+}
+
+/** Newest first (size desc, unique), `limit + 1` rows for `hasMore`. */
+export async function listCheckpoints(q: Queryable, page: Page): Promise<StoredCheckpoint[]> {
+  const { rows } = await q.query<CheckpointRow>(
+    'SELECT size, root, note, created_at FROM audit_log_checkpoints ORDER BY size DESC LIMIT $1 OFFSET $2',
+    [page.limit + 1, page.offset],
+  );
+  return rows.map(toCheckpoint);
+}
+
+/** Per kind, the newest created_at (epoch ms) the retention sweep has deleted. */
+export async function sweptThrough(q: Queryable): Promise<Partial<Record<string, number>>> {
+  const { rows } = await q.query<{ kind: string; swept_through: Date }>('SELECT kind, swept_through FROM audit_log_sweeps');
+  return Object.fromEntries(rows.map((r) => [r.kind, r.swept_through.getTime()]));
+}

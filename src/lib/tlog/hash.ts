@@ -1,0 +1,43 @@
+import { hash } from 'node:crypto';
+
+// RFC 9162 §2.1.1: SHA-256 with domain separation between leaves (0x00) and interior nodes
+// (0x01), so no leaf can be passed off as an interior node (second-preimage resistance).
+// Node's one-shot digest rather than a JS one: proofs from height-8 tiles hash hundreds of
+// nodes each, and it measured about twice as fast as @noble/hashes on 65-byte inputs.
+
+const sha256 = (data: Uint8Array): Uint8Array => hash('sha256', data, 'buffer');
+
+export const HASH_SIZE = 32;
+
+const LEAF_PREFIX = 0x00;
+const NODE_PREFIX = 0x01;
+
+/** The Merkle Tree Hash of an empty tree: SHA-256 of the empty string. */
+export const EMPTY_ROOT: Uint8Array = new Uint8Array(sha256(new Uint8Array(0)));
+
+export function hashLeaf(data: Uint8Array): Uint8Array {
+  const input = new Uint8Array(1 + data.length);
+  input[0] = LEAF_PREFIX;
+  input.set(data, 1);
+  return sha256(input);
+}
+
+export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
+  const input = new Uint8Array(1 + left.length + right.length);
+  input[0] = NODE_PREFIX;
+  input.set(left, 1);
+  input.set(right, 1 + left.length);
+  return sha256(input);
+}
+
+/** True when `value` is a byte array of exactly one hash. */
+export function isHash(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array && value.length === HASH_SIZE;
+}
+
+/** Byte equality of two public values (hashes, roots); not for secrets. */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

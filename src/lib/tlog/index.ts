@@ -1,0 +1,9 @@
+export { EMPTY_ROOT, HASH_SIZE, hashChildren, hashLeaf } from './hash.js';
+export {
+  SubtreeCache, TILE_HEIGHT, TILE_WIDTH, TileReadError, appendLeaves, leafHashAt, parseTilePath, proveConsistency,
+  proveInclusion, tilePath, tilesForSize, treeHash, type TileKey, type TileReader,
+} from './tiles.js';
+export { verifyConsistency, verifyInclusion } from './verify.js';
+export { NoteError, noteKeyId, openNote, parseVerifierKey, signNote, verifierKey, type NoteErrorReason } from './note.js';
+export { CheckpointError, formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js';
+export { decodeBase64, encodeBase64 } from './base64.js';

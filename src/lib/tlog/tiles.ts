@@ -1,0 +1,290 @@
+import { EMPTY_ROOT, HASH_SIZE, hashChildren, isHash } from './hash.js';
+import type { SubtreeCache } from './subtree-cache.js';
+import {
+  TILE_HEIGHT, TILE_WIDTH, assertSize, hashesAtLevel, tileKeyAt, tilePath, type TileKey,
+} from './tile-path.js';
+
+export { TILE_HEIGHT, TILE_WIDTH, parseTilePath, tilePath, tilesForSize, type TileKey } from './tile-path.js';
+export { SubtreeCache } from './subtree-cache.js';
+
+/**
+ * Returns the bytes of each requested tile, in order. An entry may be longer than
+ * `width * 32` bytes (a stored tile that has grown since); only its prefix is used.
+ */
+export type TileReader = (keys: TileKey[]) => Promise<Uint8Array[]>;
+
+/** The reader answered with fewer entries or bytes than the tiles it was asked for. */
+export class TileReadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TileReadError';
+  }
+}
+
+// A complete subtree: MTH(D[index·2^height : (index+1)·2^height]) (RFC 9162 §2.1.1).
+interface Node {
+  height: number;
+  index: number;
+}
+
+/** The largest power of two strictly below n (n >= 2): the split point k of RFC 9162 §2.1.1. */
+function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/**
+ * The complete subtrees that make up D[start:end], largest first. For every range the RFC
+ * recursion produces (a complete subtree, or a right edge ending at the tree size) the start
+ * is aligned to the largest power of two that fits, so these are the binary digits of the length.
+ */
+function rangeNodes(start: number, end: number): Node[] {
+  const nodes: Node[] = [];
+  for (let at = start; at < end;) {
+    let width = 1;
+    let height = 0;
+    while (at % (width * 2) === 0 && width * 2 <= end - at) {
+      width *= 2;
+      height++;
+    }
+    nodes.push({ height, index: at / width });
+    at += width;
+  }
+  return nodes;
+}
+
+/** MTH of the ranges, reading every tile they need in one reader call. */
+async function rangeHashes(
+  ranges: [number, number][],
+  size: number,
+  read: TileReader,
+  cache: SubtreeCache | undefined,
+): Promise<Uint8Array[]> {
+  const perRange = ranges.map(([start, end]) => rangeNodes(start, end));
+  const hashes = await nodeHashes(perRange.flat(), size, read, cache);
+  let next = 0;
+  return perRange.map((nodes) => {
+    const own = hashes.slice(next, next + nodes.length);
+    next += nodes.length;
+    // RFC 9162 §2.1.1: MTH(D[n]) = HASH(0x01 || MTH(D[0:k]) || MTH(D[k:n])), so fold from the right.
+    let hash = own[own.length - 1]!;
+    for (let i = own.length - 2; i >= 0; i--) hash = hashChildren(own[i]!, hash);
+    return hash;
+  });
+}
+
+/**
+ * The hash of each complete subtree. A subtree of height 8·L + j is the Merkle root of 2^j
+ * consecutive hashes of one level-L tile (tlog-tiles: the levels between tiles are
+ * reconstructed by hashing), so each node costs one tile, shared between nodes.
+ */
+async function nodeHashes(
+  nodes: Node[],
+  size: number,
+  read: TileReader,
+  cache: SubtreeCache | undefined,
+): Promise<Uint8Array[]> {
+  const hashes = nodes.map((node) => (node.height > 0 ? cache?.get(node.height, node.index) : undefined));
+  const missing = nodes.filter((_, i) => hashes[i] === undefined);
+  const spots = missing.map((node) => locate(node, size));
+  const tiles = await readTiles(spots.map((s) => s.key), read);
+  const computed = spots.map(({ key, offset, count }, i) => {
+    const data = tiles.get(tilePath(key))!;
+    const hash = merkleRoot(splitHashes(data.subarray(offset * HASH_SIZE, (offset + count) * HASH_SIZE)));
+    // Cache what proofs share: nodes above the leaf tiles and the right edge. A random leaf's
+    // siblings inside its own leaf tile are rarely asked for again and would evict them.
+    const node = missing[i]!;
+    if (node.height >= TILE_HEIGHT || key.width < TILE_WIDTH) cache?.set(node.height, node.index, hash);
+    return hash;
+  });
+  let next = 0;
+  return hashes.map((hash) => hash ?? computed[next++]!);
+}
+
+/** The tile holding a node's hashes in a tree of `size` leaves, and where in it they are. */
+function locate(node: Node, size: number): { key: TileKey; offset: number; count: number } {
+  const level = Math.floor(node.height / TILE_HEIGHT);
+  const count = 2 ** (node.height % TILE_HEIGHT);
+  const first = node.index * count;
+  const tileIndex = Math.floor(first / TILE_WIDTH);
+  const key = tileKeyAt(level, tileIndex, size);
+  const offset = first - tileIndex * TILE_WIDTH;
+  if (offset + count > key.width) throw new RangeError('subtree outside the tree');
+  return { key, offset, count };
+}
+
+/** Reads the distinct tiles among `keys` (one reader call) and checks their lengths. */
+async function readTiles(keys: TileKey[], read: TileReader): Promise<Map<string, Uint8Array>> {
+  const distinct = new Map<string, TileKey>();
+  for (const key of keys) distinct.set(tilePath(key), key);
+  const tiles = new Map<string, Uint8Array>();
+  if (distinct.size === 0) return tiles;
+  const wanted = [...distinct.values()];
+  const data = await read(wanted);
+  if (data.length !== wanted.length) throw new TileReadError('tile reader returned the wrong number of tiles');
+  wanted.forEach((key, i) => {
+    const bytes = data[i];
+    const length = key.width * HASH_SIZE;
+    if (!(bytes instanceof Uint8Array) || bytes.length < length) {
+      throw new TileReadError(`tile ${tilePath(key)} is shorter than its width`);
+    }
+    tiles.set(tilePath(key), bytes.subarray(0, length));
+  });
+  return tiles;
+}
+
+function splitHashes(data: Uint8Array): Uint8Array[] {
+  const hashes: Uint8Array[] = [];
+  for (let at = 0; at < data.length; at += HASH_SIZE) hashes.push(data.subarray(at, at + HASH_SIZE));
+  return hashes;
+}
+
+/** Root of a complete tree over a power-of-two number of hashes. */
+function merkleRoot(hashes: Uint8Array[]): Uint8Array {
+  let level = hashes;
+  while (level.length > 1) {
+    const up: Uint8Array[] = [];
+    for (let i = 0; i < level.length; i += 2) up.push(hashChildren(level[i]!, level[i + 1]!));
+    level = up;
+  }
+  return level[0]!;
+}
+
+function concat(hashes: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(hashes.length * HASH_SIZE);
+  hashes.forEach((h, i) => out.set(h, i * HASH_SIZE));
+  return out;
+}
+
+/** MTH(D[0:size]) (RFC 9162 §2.1.1); the empty tree's root is SHA-256 of nothing. */
+export async function treeHash(size: number, read: TileReader, cache?: SubtreeCache): Promise<Uint8Array> {
+  assertSize(size, 'size');
+  if (size === 0) return EMPTY_ROOT;
+  const [root] = await rangeHashes([[0, size]], size, read, cache);
+  return root!;
+}
+
+export async function leafHashAt(index: number, size: number, read: TileReader): Promise<Uint8Array> {
+  assertIndex(index, size);
+  const [hash] = await nodeHashes([{ height: 0, index }], size, read, undefined);
+  return hash!;
+}
+
+/** PATH(m, D[n]) of RFC 9162 §2.1.3.1, leaf side first: the ranges whose MTHs form the proof. */
+function inclusionRanges(m: number, start: number, end: number, out: [number, number][]): void {
+  if (end - start <= 1) return;
+  const k = splitPoint(end - start);
+  if (m < start + k) {
+    inclusionRanges(m, start, start + k, out);
+    out.push([start + k, end]);
+  } else {
+    inclusionRanges(m, start + k, end, out);
+    out.push([start, start + k]);
+  }
+}
+
+export async function proveInclusion(
+  index: number,
+  size: number,
+  read: TileReader,
+  cache?: SubtreeCache,
+): Promise<Uint8Array[]> {
+  assertIndex(index, size);
+  const ranges: [number, number][] = [];
+  inclusionRanges(index, 0, size, ranges);
+  return rangeHashes(ranges, size, read, cache);
+}
+
+/** SUBPROOF(m, D[start:end], whole) of RFC 9162 §2.1.4.1; `m` counts from `start`. */
+function consistencyRanges(m: number, start: number, end: number, whole: boolean, out: [number, number][]): void {
+  if (m === end - start) {
+    if (!whole) out.push([start, end]);
+    return;
+  }
+  const k = splitPoint(end - start);
+  if (m <= k) {
+    consistencyRanges(m, start, start + k, whole, out);
+    out.push([start + k, end]);
+  } else {
+    consistencyRanges(m - k, start + k, end, false, out);
+    out.push([start, start + k]);
+  }
+}
+
+/** PROOF(from, D[to]); empty when from is 0 or equals to (nothing to prove). */
+export async function proveConsistency(
+  from: number,
+  to: number,
+  read: TileReader,
+  cache?: SubtreeCache,
+): Promise<Uint8Array[]> {
+  assertSize(from, 'from');
+  assertSize(to, 'to');
+  if (from > to) throw new RangeError('from must not exceed to');
+  if (from === 0 || from === to) return [];
+  const ranges: [number, number][] = [];
+  consistencyRanges(from, 0, to, true, ranges);
+  return rangeHashes(ranges, to, read, cache);
+}
+
+/**
+ * Appends leaf hashes to a tree of `size` leaves stored as tiles. Reads only the right-edge
+ * partial tile of each level that grows, fills it, and carries the root of every tile that
+ * becomes full one level up (tlog-tiles: a level-L+1 hash is the MTH of a full level-L tile).
+ * Returns every tile that is new or grew, with its width in the new tree, and the new root.
+ */
+export async function appendLeaves(
+  size: number,
+  leafHashes: Uint8Array[],
+  read: TileReader,
+  cache?: SubtreeCache,
+): Promise<{ size: number; root: Uint8Array; tiles: { key: TileKey; data: Uint8Array }[] }> {
+  assertSize(size, 'size');
+  if (!leafHashes.every(isHash)) throw new RangeError('every leaf hash must be 32 bytes');
+  const newSize = size + leafHashes.length;
+  assertSize(newSize, 'new size');
+  const edges = await readGrowingEdges(size, newSize, read);
+  const tiles: { key: TileKey; data: Uint8Array }[] = [];
+  let incoming = leafHashes;
+  for (let level = 0; incoming.length > 0; level++) {
+    let index = Math.floor(hashesAtLevel(size, level) / TILE_WIDTH);
+    let row = edges.get(level) ?? [];
+    const carried: Uint8Array[] = [];
+    for (const hash of incoming) {
+      row.push(hash);
+      if (row.length < TILE_WIDTH) continue;
+      tiles.push({ key: { level, index, width: TILE_WIDTH }, data: concat(row) });
+      carried.push(merkleRoot(row));
+      row = [];
+      index++;
+    }
+    if (row.length > 0) tiles.push({ key: { level, index, width: row.length }, data: concat(row) });
+    incoming = carried;
+  }
+  const written = new Map(tiles.map((t) => [tilePath(t.key), t.data]));
+  const overlay: TileReader = async (keys) => {
+    const missing = keys.filter((k) => !written.has(tilePath(k)));
+    const fetched = missing.length > 0 ? await read(missing) : [];
+    const byPath = new Map(missing.map((k, i) => [tilePath(k), fetched[i]!]));
+    return keys.map((k) => written.get(tilePath(k)) ?? byPath.get(tilePath(k))!);
+  };
+  return { size: newSize, root: await treeHash(newSize, overlay, cache), tiles };
+}
+
+/** The hashes already in the old right-edge partial tile of every level that gains hashes. */
+async function readGrowingEdges(size: number, newSize: number, read: TileReader): Promise<Map<number, Uint8Array[]>> {
+  const keys: TileKey[] = [];
+  for (let level = 0; hashesAtLevel(newSize, level) > hashesAtLevel(size, level); level++) {
+    const count = hashesAtLevel(size, level);
+    if (count % TILE_WIDTH > 0) keys.push({ level, index: Math.floor(count / TILE_WIDTH), width: count % TILE_WIDTH });
+  }
+  const tiles = await readTiles(keys, read);
+  return new Map(keys.map((key) => [key.level, splitHashes(tiles.get(tilePath(key))!)]));
+}
+
+function assertIndex(index: number, size: number): void {
+  assertSize(index, 'index');
+  assertSize(size, 'size');
+  if (index >= size) throw new RangeError('index must be below size');
+}
