@@ -1,10 +1,7 @@
-import { resolve } from 'node:path';
-import { resolveDevSecrets } from '../boot/dev-secrets.js';
-import { isProduction, loadProcessConfig } from '../config/index.js';
 import { createDatabase, createPool } from '../db/client.js';
-import { startEmbeddedPostgres, type EmbeddedPostgres } from '../db/embedded.js';
 import { resealAll } from '../domains/secrets/index.js';
 import { createKeyring } from '../lib/sealing.js';
+import { withDatabase } from './with-database.js';
 
 /**
  * `npm run secrets:reseal`: re-seals every stored credential under SECRETS_KEY (opening with
@@ -13,22 +10,10 @@ import { createKeyring } from '../lib/sealing.js';
  * Safe beside running servers and safe to rerun.
  */
 async function main(): Promise<number> {
-  const loaded = loadProcessConfig();
-  if (!loaded.ok) {
-    for (const error of loaded.errors) console.error(`config error: ${error}`);
-    return 78;
-  }
-  let config = loaded.config;
-  let embedded: EmbeddedPostgres | undefined;
-  try {
-    if (!isProduction(config)) config = resolveDevSecrets(config).config;
-    if (config.DATABASE_URL === undefined && !isProduction(config)) {
-      embedded = await startEmbeddedPostgres({ dataDir: resolve(config.DATA_DIR), port: config.EMBEDDED_PG_PORT, database: 'aitp_control_plane' });
-      config = { ...config, DATABASE_URL: embedded.url };
-    }
+  return withDatabase('reseal', async (config) => {
     const keyring = createKeyring(config.SECRETS_KEY!, config.SECRETS_KEY_PREVIOUS);
     const pool = createPool({
-      connectionString: config.DATABASE_URL!,
+      connectionString: config.DATABASE_URL,
       max: 2,
       connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
@@ -44,12 +29,7 @@ async function main(): Promise<number> {
     } finally {
       await pool.end();
     }
-  } catch (err) {
-    console.error(`reseal failed: ${(err as Error).message}`);
-    return 1;
-  } finally {
-    await embedded?.stop();
-  }
+  });
 }
 
 process.exitCode = await main();
