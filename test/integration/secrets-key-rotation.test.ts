@@ -198,7 +198,7 @@ describe('upgrading a database that holds plain secrets', () => {
     await Promise.all(pools.map((pool) => pool.end()));
   });
 
-  /** A database migrated as the release before sealing left it: drizzle/ up to the migration before 0003. */
+  /** A database migrated as the release before sealing left it: drizzle/ up to the migration before 0005. */
   async function releaseBeforeSealing(): Promise<{ pool: pg.Pool; url: string }> {
     const name = `s_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: adminUrl() });
