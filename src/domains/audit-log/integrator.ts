@@ -1,6 +1,5 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
-import type { TextRow } from '../../db/raw-query.js';
 import {
   EMPTY_ROOT, SubtreeCache, appendLeaves, formatCheckpoint, signNote, treeHash, type GrownTile, type TileReader,
 } from '../../lib/tlog/index.js';
@@ -17,7 +16,7 @@ import {
  * pages until it reaches the horizon or the cap, and writes its tiles and bundles once at the end.
  */
 const PAGE_ROWS = 5_000;
-const MAX_LEAVES_PER_RUN = 100_000;
+const MAX_LEAVES_PER_RUN = 25_000;
 
 export interface IntegratorDeps {
   pool: Pick<pg.Pool, 'connect'>;
@@ -42,35 +41,36 @@ export type IntegrationResult =
 
 /**
  * The leaves of the next page, moving `state` past them: up to PAGE_ROWS events in (txid, seq)
- * order after the state's position, and the admin rows of every transaction the page reaches
- * (before that transaction's events). A page that stops inside a transaction leaves `partialSeq`
- * set, so one huge transaction is taken in parts and memory stays bounded.
+ * order after the state's position, and the admin rows of every transaction the page reaches,
+ * before that transaction's events. A page that stops inside a transaction leaves `partialSeq`
+ * set, so one huge transaction is taken in parts.
  */
 async function nextPage(client: pg.PoolClient, state: LogState, horizon: number): Promise<LeafRef[]> {
-  const events = await pendingEvents(client, state.watermark, state.partialSeq ?? Number.MIN_SAFE_INTEGER, horizon, PAGE_ROWS);
-  const last = events.length === PAGE_ROWS ? events[events.length - 1]! : undefined;
+  const page = { fromTxid: state.watermark, afterSeq: state.partialSeq ?? Number.MIN_SAFE_INTEGER, horizon, limit: PAGE_ROWS };
+  const events = (await pendingEvents(client, page)).map((row) => ({ txid: Number(row['txid']), seq: Number(row['seq']), leaf: eventLeafRef(row) }));
+  const last = events.length === PAGE_ROWS ? events[events.length - 1] : undefined;
+  const full = last !== undefined;
   // Admin rows not taken yet: those of the watermark's transaction unless its events began.
   const adminFrom = state.partialSeq === null ? state.watermark : state.watermark + 1;
-  const adminTo = last === undefined ? horizon : Number(last['txid']) + 1;
+  const adminTo = full ? last.txid + 1 : horizon;
   const admin = adminFrom < adminTo ? await pendingAdmin(drizzle(client), adminFrom, adminTo) : [];
-  if (last === undefined) {
+  if (full) {
+    state.watermark = last.txid;
+    state.partialSeq = last.seq;
+  } else {
     state.watermark = horizon;
     state.partialSeq = null;
-  } else {
-    state.watermark = Number(last['txid']);
-    state.partialSeq = Number(last['seq']);
   }
   return mergeByTxid(admin, events);
 }
 
-/** Admin and event rows as leaves in (txid, kind, key) order: within one txid admin rows first. */
-function mergeByTxid(admin: AuditRow[], events: TextRow[]): LeafRef[] {
+/** Admin and event leaves in (txid, kind, key) order: within one txid admin rows first. */
+function mergeByTxid(admin: AuditRow[], events: ReadonlyArray<{ txid: number; leaf: LeafRef }>): LeafRef[] {
   const leaves: LeafRef[] = [];
   let a = 0;
-  for (const row of events) {
-    const txid = Number(row['txid']);
+  for (const { txid, leaf } of events) {
     while (a < admin.length && admin[a]!.txid <= txid) leaves.push(adminLeaf(admin[a++]!));
-    leaves.push(eventLeafRef(row));
+    leaves.push(leaf);
   }
   while (a < admin.length) leaves.push(adminLeaf(admin[a++]!));
   return leaves;

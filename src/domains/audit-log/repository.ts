@@ -64,15 +64,15 @@ export async function readSize(q: Queryable): Promise<number> {
 }
 
 /**
- * The next `limit` events after (txid, seq) = (`fromTxid`, `afterSeq`) written by transactions
- * below `horizon`, in commit-safe order (txid, seq), as text rows (audit_events_txid_seq_idx).
+ * The next `limit` events after (`fromTxid`, `afterSeq`) written by transactions below
+ * `horizon`, in commit-safe order (txid, seq), as text rows (audit_events_txid_seq_idx).
  */
-export async function pendingEvents(q: Queryable, fromTxid: number, afterSeq: number, horizon: number, limit: number): Promise<TextRow[]> {
+export async function pendingEvents(q: Queryable, page: { fromTxid: number; afterSeq: number; horizon: number; limit: number }): Promise<TextRow[]> {
   return queryText(
     q,
     `SELECT ${EVENT_VIEW_COLUMNS}, txid, seq FROM audit_events
      WHERE (txid, seq) > ($1, $2) AND txid < $3 ORDER BY txid, seq LIMIT $4`,
-    [fromTxid, afterSeq, horizon, limit],
+    [page.fromTxid, page.afterSeq, page.horizon, page.limit],
   );
 }
 
