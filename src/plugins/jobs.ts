@@ -5,6 +5,11 @@ export interface JobDefinition {
   intervalMs: number;
   /** Delay before the first run (OPERATIONS.md §10 "first run"). */
   firstRunMs: number;
+  /**
+   * Count the interval from the start of the previous run rather than its end (at once when a
+   * run took longer), for a job that promises to stay at most `intervalMs` behind.
+   */
+  fixedRate?: boolean;
   run: (signal: AbortSignal) => Promise<void>;
 }
 
@@ -32,6 +37,14 @@ interface JobState {
   def: JobDefinition;
   timer?: NodeJS.Timeout;
   running?: Promise<void>;
+  startedAt?: number;
+}
+
+/** The delay until the next run of a job whose run just ended. */
+function nextDelay(state: JobState): number {
+  const { intervalMs, fixedRate } = state.def;
+  if (fixedRate !== true || state.startedAt === undefined) return intervalMs;
+  return Math.max(0, intervalMs - (performance.now() - state.startedAt));
 }
 
 export interface JobsOptions {
@@ -53,6 +66,7 @@ export default fp<JobsOptions>(
 
     const tick = (state: JobState): Promise<void> => {
       if (state.running) return state.running;
+      state.startedAt = performance.now();
       const log = app.log.child({ job: state.def.name });
       state.running = state.def
         .run(abort.signal)
@@ -68,7 +82,7 @@ export default fp<JobsOptions>(
       // A poke may have started a run while a timer was pending: keep exactly one timer.
       clearTimeout(state.timer);
       state.timer = setTimeout(() => {
-        void tick(state).finally(() => schedule(state, state.def.intervalMs));
+        void tick(state).finally(() => schedule(state, nextDelay(state)));
       }, delay);
       state.timer.unref();
     };
@@ -88,7 +102,7 @@ export default fp<JobsOptions>(
         const state = jobs.get(name);
         if (!state || !opts.autoStart || stopped || state.running) return;
         clearTimeout(state.timer);
-        void tick(state).finally(() => schedule(state, state.def.intervalMs));
+        void tick(state).finally(() => schedule(state, nextDelay(state)));
       },
       names: () => [...jobs.keys()],
     });

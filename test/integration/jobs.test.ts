@@ -69,4 +69,28 @@ describe('jobs plugin', () => {
     await expect(app.jobs.runOnce('failing')).resolves.toBeUndefined();
     await app.close();
   });
+
+  it('a fixed-rate job counts its interval from the previous start: after a run longer than the interval, the next starts at once', async () => {
+    const starts: number[] = [];
+    const ends: number[] = [];
+    const { app } = await buildTestApp({}, {
+      startJobs: true,
+      beforeReady: async (a) =>
+        a.jobs.register({
+          name: 'fixed',
+          intervalMs: 1_000,
+          firstRunMs: 0,
+          fixedRate: true,
+          run: async () => {
+            starts.push(performance.now());
+            if (starts.length <= 2) await sleep(1_100);
+            ends.push(performance.now());
+          },
+        }),
+    });
+    while (starts.length < 2) await sleep(50);
+    await app.close();
+    // Counted from the end (the default), the second run would wait the whole 1,000 ms.
+    expect(starts[1]! - ends[0]!).toBeLessThan(600);
+  });
 });

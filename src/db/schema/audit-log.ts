@@ -29,7 +29,9 @@ export const auditLogState = pgTable('audit_log_state', {
 
 /**
  * The Merkle tree as tlog-tiles (height 8): each row holds the hashes of one tile, a partial
- * tile rewritten in place as it grows (its width is length / 32).
+ * tile rewritten in place as it grows (its width is length / 32). A full tile also keeps its
+ * 254 interior node hashes (src/lib/tlog/tiles.ts TileInterior), so a proof reads them instead
+ * of rehashing up to 247 nodes per tile; they are never served.
  */
 export const auditLogTiles = pgTable(
   'audit_log_tiles',
@@ -37,6 +39,7 @@ export const auditLogTiles = pgTable(
     level: smallint('level').notNull(),
     tileIndex: bigint('tile_index', { mode: 'number' }).notNull(),
     hashes: bytea('hashes').notNull(),
+    interior: bytea('interior'),
   },
   (t) => [primaryKey({ name: 'audit_log_tiles_pkey', columns: [t.level, t.tileIndex] })],
 );

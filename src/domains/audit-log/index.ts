@@ -46,7 +46,13 @@ export default fp(
     };
     app.decorate('auditLog', { run });
     if (app.config.AUDIT_LOG_ENABLED) {
-      app.jobs.register({ name: 'audit-log', intervalMs: app.config.AUDIT_LOG_INTERVAL_MS, firstRunMs: app.config.AUDIT_LOG_INTERVAL_MS, run: (signal) => run(signal).then(() => undefined) });
+      app.jobs.register({
+        name: 'audit-log',
+        intervalMs: app.config.AUDIT_LOG_INTERVAL_MS,
+        firstRunMs: app.config.AUDIT_LOG_INTERVAL_MS,
+        fixedRate: true,
+        run: (signal) => run(signal).then(() => undefined),
+      });
     }
     await app.register(auditLogRoutes, { service: createAuditLogService({ pool: app.pool, db: app.db }) });
   },

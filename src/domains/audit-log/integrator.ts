@@ -1,15 +1,22 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
-import { EMPTY_ROOT, SubtreeCache, appendLeaves, formatCheckpoint, signNote, treeHash } from '../../lib/tlog/index.js';
-import { appendEntries, BUNDLE_WIDTH } from './entries.js';
-import { adminLeaf, eventLeaf, type Leaf } from './leaves.js';
+import type { TextRow } from '../../db/raw-query.js';
 import {
-  eventsOfTxid, insertCheckpoint, latestCheckpoint, lockState, nthPendingTxid, oldestWaiting, pendingAdmin, pendingEvents,
-  readBundles, saveState, snapshotHorizon, tileReader, tryIntegratorLock, writeBundles, writeTiles, type LogState,
+  EMPTY_ROOT, SubtreeCache, appendLeaves, formatCheckpoint, signNote, treeHash, type GrownTile, type TileReader,
+} from '../../lib/tlog/index.js';
+import type { AuditRow } from '../admin-audit/index.js';
+import { appendEntries, BUNDLE_WIDTH } from './entries.js';
+import { adminLeaf, eventLeafRef, type LeafRef } from './leaves.js';
+import {
+  insertCheckpoint, latestCheckpoint, lockState, oldestWaiting, pendingAdmin, pendingEvents, readBundles, saveState,
+  snapshotHorizon, tileReader, tryIntegratorLock, writeBundles, writeTiles, type LogState,
 } from './repository.js';
 
-/** Events read, hashed and appended per step; a run takes steps until it catches up or hits the cap. */
-const CHUNK_ROWS = 5_000;
+/**
+ * Events read and hashed per page (one round trip each, plus one for admin rows); a run takes
+ * pages until it reaches the horizon or the cap, and writes its tiles and bundles once at the end.
+ */
+const PAGE_ROWS = 5_000;
 const MAX_LEAVES_PER_RUN = 100_000;
 
 export interface IntegratorDeps {
@@ -33,52 +40,84 @@ export type IntegrationResult =
       oldestWaitingMs?: number;
     };
 
-/** Leaves of the rows written by transactions in [from, to), in (txid, kind, key) order. */
-async function leavesBetween(client: pg.PoolClient, from: number, to: number): Promise<Leaf[]> {
-  const [events, admin] = await Promise.all([pendingEvents(client, from, to), pendingAdmin(drizzle(client), from, to)]);
-  const keyed = [
-    ...admin.map((row) => ({ txid: row.txid, leaf: adminLeaf(row) })),
-    ...events.map((row) => ({ txid: Number(row['txid']), leaf: eventLeaf(row) })),
-  ];
-  // Stable sort: within one txid admin rows come first, each kind keeping its query order.
-  keyed.sort((a, b) => a.txid - b.txid || (a.leaf.kind === b.leaf.kind ? 0 : a.leaf.kind === 'admin' ? -1 : 1));
-  return keyed.map((k) => k.leaf);
+/**
+ * The leaves of the next page, moving `state` past them: up to PAGE_ROWS events in (txid, seq)
+ * order after the state's position, and the admin rows of every transaction the page reaches
+ * (before that transaction's events). A page that stops inside a transaction leaves `partialSeq`
+ * set, so one huge transaction is taken in parts and memory stays bounded.
+ */
+async function nextPage(client: pg.PoolClient, state: LogState, horizon: number): Promise<LeafRef[]> {
+  const events = await pendingEvents(client, state.watermark, state.partialSeq ?? Number.MIN_SAFE_INTEGER, horizon, PAGE_ROWS);
+  const last = events.length === PAGE_ROWS ? events[events.length - 1]! : undefined;
+  // Admin rows not taken yet: those of the watermark's transaction unless its events began.
+  const adminFrom = state.partialSeq === null ? state.watermark : state.watermark + 1;
+  const adminTo = last === undefined ? horizon : Number(last['txid']) + 1;
+  const admin = adminFrom < adminTo ? await pendingAdmin(drizzle(client), adminFrom, adminTo) : [];
+  if (last === undefined) {
+    state.watermark = horizon;
+    state.partialSeq = null;
+  } else {
+    state.watermark = Number(last['txid']);
+    state.partialSeq = Number(last['seq']);
+  }
+  return mergeByTxid(admin, events);
+}
+
+/** Admin and event rows as leaves in (txid, kind, key) order: within one txid admin rows first. */
+function mergeByTxid(admin: AuditRow[], events: TextRow[]): LeafRef[] {
+  const leaves: LeafRef[] = [];
+  let a = 0;
+  for (const row of events) {
+    const txid = Number(row['txid']);
+    while (a < admin.length && admin[a]!.txid <= txid) leaves.push(adminLeaf(admin[a++]!));
+    leaves.push(eventLeafRef(row));
+  }
+  while (a < admin.length) leaves.push(adminLeaf(admin[a++]!));
+  return leaves;
 }
 
 /**
- * The leaves of the next step, moving `state` past them: every row of the transactions below the
- * txid of the CHUNK_ROWS-th waiting event, or, when the transaction at the watermark alone holds
- * that many, its admin rows and its next CHUNK_ROWS events (seq order), so memory stays bounded.
+ * What one run writes, kept until its end: the newest version of every tile and bundle that
+ * grew, and a reader that sees them over the stored ones (a later page grows what an earlier
+ * one wrote).
  */
-async function nextStep(client: pg.PoolClient, state: LogState, horizon: number): Promise<Leaf[]> {
-  if (state.partialSeq === null) {
-    const nth = await nthPendingTxid(client, state.watermark, horizon, CHUNK_ROWS);
-    if (nth === undefined || nth > state.watermark) {
-      const bound = nth ?? horizon;
-      const leaves = await leavesBetween(client, state.watermark, bound);
-      state.watermark = bound;
-      return leaves;
-    }
-  }
-  const txid = state.watermark;
-  const admin = state.partialSeq === null ? await pendingAdmin(drizzle(client), txid, txid + 1) : [];
-  const events = await eventsOfTxid(client, txid, state.partialSeq ?? Number.MIN_SAFE_INTEGER, CHUNK_ROWS);
-  if (events.length < CHUNK_ROWS) {
-    state.watermark = txid + 1;
-    state.partialSeq = null;
-  } else {
-    state.partialSeq = Number(events[events.length - 1]!['seq']);
-  }
-  return [...admin.map(adminLeaf), ...events.map(eventLeaf)];
+function runWrites(client: pg.PoolClient) {
+  const tiles = new Map<string, GrownTile>();
+  const bundles = new Map<number, Buffer>();
+  const stored = tileReader(client);
+  const read: TileReader = async (keys) => {
+    const missing = keys.filter((k) => !tiles.has(`${k.level}/${k.index}`));
+    const fetched = missing.length > 0 ? await stored(missing) : [];
+    let next = 0;
+    return keys.map((k) => {
+      const own = tiles.get(`${k.level}/${k.index}`);
+      if (own === undefined) return fetched[next++]!;
+      return own.interior === undefined ? own.data : Buffer.concat([own.data, own.interior]);
+    });
+  };
+  return {
+    read,
+    async partialBundle(index: number): Promise<Buffer> {
+      return bundles.get(index) ?? (await readBundles(client, [index])).get(index) ?? Buffer.alloc(0);
+    },
+    add(grown: readonly GrownTile[], grownBundles: ReadonlyArray<{ bundleIndex: number; entries: Buffer }>): void {
+      for (const tile of grown) tiles.set(`${tile.key.level}/${tile.key.index}`, tile);
+      for (const bundle of grownBundles) bundles.set(bundle.bundleIndex, bundle.entries);
+    },
+    async flush(): Promise<void> {
+      await writeTiles(client, [...tiles.values()]);
+      await writeBundles(client, [...bundles].map(([bundleIndex, entries]) => ({ bundleIndex, entries })));
+    },
+  };
 }
 
-async function appendStep(client: pg.PoolClient, state: LogState, leaves: Leaf[], subtrees: SubtreeCache): Promise<Uint8Array> {
-  const read = tileReader(client);
-  const grown = await appendLeaves(state.size, leaves.map((l) => l.hash), read, subtrees);
-  await writeTiles(client, grown.tiles);
+type RunWrites = ReturnType<typeof runWrites>;
+
+async function appendPage(writes: RunWrites, state: LogState, leaves: LeafRef[], subtrees: SubtreeCache): Promise<Uint8Array> {
+  const grown = await appendLeaves(state.size, leaves.map((l) => l.hash), writes.read, subtrees);
   const bundleIndex = Math.floor(state.size / BUNDLE_WIDTH);
-  const partial = state.size % BUNDLE_WIDTH === 0 ? Buffer.alloc(0) : ((await readBundles(client, [bundleIndex])).get(bundleIndex) ?? Buffer.alloc(0));
-  await writeBundles(client, appendEntries(state.size, partial, leaves));
+  const partial = state.size % BUNDLE_WIDTH === 0 ? Buffer.alloc(0) : await writes.partialBundle(bundleIndex);
+  writes.add(grown.tiles, appendEntries(state.size, partial, leaves));
   state.size = grown.size;
   return grown.root;
 }
@@ -98,11 +137,13 @@ export function createIntegrator(deps: IntegratorDeps) {
     const startSize = state.size;
     // Per run, never kept: subtrees hashed from tiles this transaction wrote die with a rollback.
     const subtrees = new SubtreeCache();
+    const writes = runWrites(client);
     let root: Uint8Array | undefined;
     while (state.watermark < horizon && state.size - startSize < MAX_LEAVES_PER_RUN && !signal.aborted) {
-      const leaves = await nextStep(client, state, horizon);
-      if (leaves.length > 0) root = await appendStep(client, state, leaves, subtrees);
+      const leaves = await nextPage(client, state, horizon);
+      if (leaves.length > 0) root = await appendPage(writes, state, leaves, subtrees);
     }
+    await writes.flush();
     await saveState(client, state);
     const latest = await latestCheckpoint(client);
     let checkpointSize: number | undefined;

@@ -1,24 +1,47 @@
-import { jcsBytes } from '../../aitp/index.js';
-import type { TextRow } from '../../db/raw-query.js';
-import { hashLeaf } from '../../lib/tlog/index.js';
+import { jcs, jcsBytes } from '../../aitp/index.js';
+import { isoOf, type TextRow } from '../../db/raw-query.js';
+import { jsonString } from '../../lib/json-text.js';
+import { hashLeaf, hashLeafText } from '../../lib/tlog/index.js';
 import { toAuditEntry, type AuditRow } from '../admin-audit/index.js';
 import { eventJson } from '../events/index.js';
 
 export type LeafKind = 'admin' | 'event';
 
-/** A record as a leaf: the API view of the record plus `kind`, and RFC 9162 leaf hash of its JCS. */
-export interface Leaf {
+/** What the log keeps of a record: which one it is and its RFC 9162 leaf hash. */
+export interface LeafRef {
   kind: LeafKind;
   id: string;
   /** The record's created_at in epoch milliseconds (the sweep check, entries.ts). */
   createdMs: number;
-  record: Record<string, unknown>;
   hash: Uint8Array;
 }
 
-function leafOf(kind: LeafKind, id: string, createdMs: number, view: Record<string, unknown>): Leaf {
-  const record = { ...view, kind };
-  return { kind, id, createdMs, record, hash: hashLeaf(jcsBytes(record)) };
+/** A record as a leaf: the API view of the record plus `kind`; the hash is of its JCS. */
+export interface Leaf extends LeafRef {
+  record: Record<string, unknown>;
+}
+
+const jcsOfJson = (text: string | null | undefined): string => (text === null || text === undefined ? 'null' : jcs(JSON.parse(text)));
+
+/**
+ * JCS of an event leaf record straight from a text row of EVENT_VIEW_COLUMNS, without building
+ * the object: the Event view's members plus `kind`, in RFC 8785 member order (UTF-16 code units:
+ * aidA aidB createdAt grants id kind payload runId sessionId source ts type). Only the jsonb
+ * members are parsed, to canonicalize them. Equal to jcs(eventLeaf(row).record), which a unit
+ * test asserts over generated rows.
+ */
+export function eventLeafJcs(row: TextRow): string {
+  return (
+    `{"aidA":${jsonString(row['aid_a'])},"aidB":${jsonString(row['aid_b'])},"createdAt":"${isoOf(row['created_at']!)}",` +
+    `"grants":${jcsOfJson(row['grants'])},"id":"${row['id']!}","kind":"event","payload":${jcsOfJson(row['payload'])},` +
+    `"runId":${jsonString(row['run_id'])},"sessionId":${jsonString(row['session_id'])},"source":${jsonString(row['source'])},` +
+    `"ts":"${isoOf(row['ts']!)}","type":${jsonString(row['type'])}}`
+  );
+}
+
+/** The integrator's view of an event row: no record object, only what the log stores. */
+export function eventLeafRef(row: TextRow): LeafRef {
+  return { kind: 'event', id: row['id']!, createdMs: Date.parse(isoOf(row['created_at']!)), hash: hashLeafText(eventLeafJcs(row)) };
 }
 
 /**
@@ -27,10 +50,11 @@ function leafOf(kind: LeafKind, id: string, createdMs: number, view: Record<stri
  */
 export function eventLeaf(row: TextRow): Leaf {
   const view = JSON.parse(eventJson(row)) as Record<string, unknown>;
-  return leafOf('event', row['id']!, Date.parse(view['createdAt'] as string), view);
+  return { ...eventLeafRef(row), record: { ...view, kind: 'event' } };
 }
 
 /** An admin leaf: the AuditEntry view exactly as GET /api/audit serves it. */
 export function adminLeaf(row: Omit<AuditRow, 'txid'>): Leaf {
-  return leafOf('admin', row.id, row.createdAt.getTime(), toAuditEntry(row));
+  const record = { ...toAuditEntry(row), kind: 'admin' };
+  return { kind: 'admin', id: row.id, createdMs: row.createdAt.getTime(), record, hash: hashLeaf(jcsBytes(record)) };
 }

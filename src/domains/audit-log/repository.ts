@@ -5,7 +5,7 @@ import { AUDIT_LOG_LOCK_KEY } from '../../db/locks.js';
 import { queryText, type TextRow } from '../../db/raw-query.js';
 import { adminAuditLog } from '../../db/schema/index.js';
 import type { Page } from '../../lib/pagination.js';
-import { HASH_SIZE, TileReadError, type TileKey, type TileReader } from '../../lib/tlog/index.js';
+import { HASH_SIZE, TileReadError, type GrownTile, type TileKey, type TileReader } from '../../lib/tlog/index.js';
 import type { AuditRow } from '../admin-audit/index.js';
 import { EVENT_VIEW_COLUMNS } from '../events/index.js';
 
@@ -63,27 +63,17 @@ export async function readSize(q: Queryable): Promise<number> {
   return rows[0] === undefined ? 0 : num(rows[0].size);
 }
 
-/** The txid of the `rows`-th event written by a transaction in [from, to), if that many wait. */
-export async function nthPendingTxid(q: Queryable, from: number, to: number, rows: number): Promise<number | undefined> {
-  const { rows: found } = await q.query<{ txid: string }>(
-    'SELECT txid FROM audit_events WHERE txid >= $1 AND txid < $2 ORDER BY txid, seq OFFSET $3 LIMIT 1',
-    [from, to, rows - 1],
+/**
+ * The next `limit` events after (txid, seq) = (`fromTxid`, `afterSeq`) written by transactions
+ * below `horizon`, in commit-safe order (txid, seq), as text rows (audit_events_txid_seq_idx).
+ */
+export async function pendingEvents(q: Queryable, fromTxid: number, afterSeq: number, horizon: number, limit: number): Promise<TextRow[]> {
+  return queryText(
+    q,
+    `SELECT ${EVENT_VIEW_COLUMNS}, txid, seq FROM audit_events
+     WHERE (txid, seq) > ($1, $2) AND txid < $3 ORDER BY txid, seq LIMIT $4`,
+    [fromTxid, afterSeq, horizon, limit],
   );
-  return found[0] === undefined ? undefined : num(found[0].txid);
-}
-
-/** Up to `limit` events of one transaction after `afterSeq`, in seq order (audit_events_txid_seq_idx). */
-export async function eventsOfTxid(q: Queryable, txid: number, afterSeq: number, limit: number): Promise<TextRow[]> {
-  return queryText(q, `SELECT ${EVENT_VIEW_COLUMNS}, txid, seq FROM audit_events WHERE txid = $1 AND seq > $2 ORDER BY seq LIMIT $3`, [
-    txid,
-    afterSeq,
-    limit,
-  ]);
-}
-
-/** Events written by transactions in [from, to), commit-safe order (txid, seq), as text rows. */
-export async function pendingEvents(q: Queryable, from: number, to: number): Promise<TextRow[]> {
-  return queryText(q, `SELECT ${EVENT_VIEW_COLUMNS}, txid, seq FROM audit_events WHERE txid >= $1 AND txid < $2 ORDER BY txid, seq`, [from, to]);
 }
 
 /** Admin-audit rows written by transactions in [from, to), in (txid, id) order. */
@@ -114,17 +104,22 @@ export async function oldestWaiting(q: Queryable, state: LogState): Promise<numb
   return rows[0]?.at?.getTime() ?? undefined;
 }
 
-/** A TileReader over the tile table: a stored tile may be wider than asked (it grew since). */
+/**
+ * A TileReader over the tile table, one named statement per call: a full tile comes with its
+ * interior nodes; a stored tile may be wider than asked (it grew since).
+ */
 export function tileReader(q: Queryable): TileReader {
   return async (keys: TileKey[]) => {
-    const { rows } = await q.query<{ level: number; tile_index: string; hashes: Buffer }>(
-      'SELECT level, tile_index, hashes FROM audit_log_tiles WHERE (level, tile_index) IN (SELECT * FROM unnest($1::smallint[], $2::bigint[]))',
-      [keys.map((k) => k.level), keys.map((k) => k.index)],
-    );
-    const stored = new Map(rows.map((r) => [`${r.level}/${r.tile_index}`, r.hashes]));
-    return keys.map((key) => {
-      const data = stored.get(`${key.level}/${key.index}`);
-      if (data === undefined || data.length < key.width * HASH_SIZE) throw new TileReadError(`tile ${key.level}/${key.index} is missing`);
+    const { rows } = await q.query<{ tile: Buffer | null }>({
+      name: 'aitp_audit_log_tiles',
+      text: `SELECT t.hashes || coalesce(t.interior, ''::bytea) AS tile
+             FROM unnest($1::smallint[], $2::bigint[]) WITH ORDINALITY AS k(level, tile_index, n)
+             LEFT JOIN audit_log_tiles t USING (level, tile_index) ORDER BY k.n`,
+      values: [keys.map((k) => k.level), keys.map((k) => k.index)],
+    });
+    return keys.map((key, i) => {
+      const data = rows[i]?.tile ?? null;
+      if (data === null || data.length < key.width * HASH_SIZE) throw new TileReadError(`tile ${key.level}/${key.index} is missing`);
       return data;
     });
   };
@@ -135,13 +130,20 @@ export async function readTile(q: Queryable, level: number, index: number): Prom
   return rows[0]?.hashes;
 }
 
-export async function writeTiles(q: Queryable, tiles: ReadonlyArray<{ key: TileKey; data: Uint8Array }>): Promise<void> {
+const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+
+export async function writeTiles(q: Queryable, tiles: readonly GrownTile[]): Promise<void> {
   if (tiles.length === 0) return;
   await q.query(
-    `INSERT INTO audit_log_tiles (level, tile_index, hashes)
-     SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])
-     ON CONFLICT (level, tile_index) DO UPDATE SET hashes = excluded.hashes`,
-    [tiles.map((t) => t.key.level), tiles.map((t) => t.key.index), tiles.map((t) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.length))],
+    `INSERT INTO audit_log_tiles (level, tile_index, hashes, interior)
+     SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[], $4::bytea[])
+     ON CONFLICT (level, tile_index) DO UPDATE SET hashes = excluded.hashes, interior = excluded.interior`,
+    [
+      tiles.map((t) => t.key.level),
+      tiles.map((t) => t.key.index),
+      tiles.map((t) => asBuffer(t.data)),
+      tiles.map((t) => (t.interior === undefined ? null : asBuffer(t.interior))),
+    ],
   );
 }
 

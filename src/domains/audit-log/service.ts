@@ -1,7 +1,7 @@
 import type { NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { badRequest, entryMissing, entrySwept, notFound } from '../../lib/errors.js';
 import type { Page } from '../../lib/pagination.js';
-import { HASH_SIZE, SubtreeCache, TILE_WIDTH, parseTilePath, proveConsistency, proveInclusion } from '../../lib/tlog/index.js';
+import { HASH_SIZE, SubtreeCache, TILE_WIDTH, TileCache, parseTilePath, proveConsistency, proveInclusion } from '../../lib/tlog/index.js';
 import { encodeBase64 } from '../../lib/tlog/base64.js';
 import { BUNDLE_WIDTH, decodeEntry, type EntryRef } from './entries.js';
 import { adminLeaf, eventLeaf, type Leaf, type LeafKind } from './leaves.js';
@@ -13,6 +13,12 @@ export interface AuditLogServiceDeps {
   pool: Queryable;
   db: Pick<NodePgDatabase, 'select'>;
 }
+
+/**
+ * Memory for tiles proofs read (a full leaf tile with its interior is 16 KB): 1,024 of them, the
+ * leaf tiles of a log of 262,144 entries; beyond that proofs read the tiles they miss from Postgres.
+ */
+const TILE_CACHE_BYTES = 16 * 1024 * 1024;
 
 /** present: the record as it is stored now; swept: deleted by retention; missing: deleted some other way. */
 export type EntryStatus = 'present' | 'swept' | 'missing';
@@ -35,8 +41,16 @@ export function parseIndex(text: string, field: string): number {
 /** Read side of the audit log: checkpoints, tiles, entries and proofs (all from the database). */
 export function createAuditLogService(deps: AuditLogServiceDeps) {
   const { pool } = deps;
-  // Complete subtrees never change, so the nodes proofs share are hashed once per process.
+  // Complete subtrees and tiles of a given width never change, so what proofs share is hashed
+  // or read once per process.
   const subtrees = new SubtreeCache();
+  const proofTiles = new TileCache(TILE_CACHE_BYTES).reader(tileReader(pool));
+  // The log only grows: a size once seen stays valid, so a proof up to it needs no size query.
+  let knownSize = 0;
+  async function sizeReaching(wanted: number): Promise<number> {
+    if (wanted > knownSize) knownSize = Math.max(knownSize, await readSize(pool));
+    return knownSize;
+  }
 
   async function recordsOf(refs: EntryRef[]): Promise<Map<string, Leaf>> {
     const ids = (kind: LeafKind) => [...new Set(refs.filter((r) => r.kind === kind).map((r) => r.id))];
@@ -111,18 +125,18 @@ export function createAuditLogService(deps: AuditLogServiceDeps) {
     },
 
     async inclusionProof(index: number, size: number) {
-      const current = await readSize(pool);
+      const current = await sizeReaching(size);
       if (size < 1 || size > current) throw badRequest(`size must be between 1 and the log size ${current}`, 'size');
       if (index >= size) throw badRequest('index must be below size', 'index');
-      const proof = await proveInclusion(index, size, tileReader(pool), subtrees);
+      const proof = await proveInclusion(index, size, proofTiles, subtrees);
       return { index, size, proof: proof.map(encodeBase64) };
     },
 
     async consistencyProof(from: number, to: number) {
-      const current = await readSize(pool);
+      const current = await sizeReaching(to);
       if (to > current) throw badRequest(`to must be at most the log size ${current}`, 'to');
       if (from > to) throw badRequest('from must be at most to', 'from');
-      const proof = await proveConsistency(from, to, tileReader(pool), subtrees);
+      const proof = await proveConsistency(from, to, proofTiles, subtrees);
       return { from, to, proof: proof.map(encodeBase64) };
     },
   };

@@ -6,6 +6,7 @@ import { hash } from 'node:crypto';
 // nodes each, and it measured about twice as fast as @noble/hashes on 65-byte inputs.
 
 const sha256 = (data: Uint8Array): Uint8Array => hash('sha256', data, 'buffer');
+const sha256Text = (text: string): Uint8Array => hash('sha256', text, 'buffer');
 
 export const HASH_SIZE = 32;
 
@@ -20,6 +21,14 @@ export function hashLeaf(data: Uint8Array): Uint8Array {
   input[0] = LEAF_PREFIX;
   input.set(data, 1);
   return sha256(input);
+}
+
+/**
+ * hashLeaf of the UTF-8 bytes of `text`. U+0000 encodes as the single byte 0x00, the leaf
+ * prefix, so one string and one native call do it (a hash object costs a third more).
+ */
+export function hashLeafText(text: string): Uint8Array {
+  return sha256Text(`\u0000${text}`);
 }
 
 export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {

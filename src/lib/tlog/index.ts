@@ -1,8 +1,9 @@
-export { EMPTY_ROOT, HASH_SIZE, hashChildren, hashLeaf } from './hash.js';
+export { EMPTY_ROOT, HASH_SIZE, hashChildren, hashLeaf, hashLeafText } from './hash.js';
 export {
-  SubtreeCache, TILE_HEIGHT, TILE_WIDTH, TileReadError, appendLeaves, leafHashAt, parseTilePath, proveConsistency,
-  proveInclusion, tilePath, tilesForSize, treeHash, type TileKey, type TileReader,
+  SubtreeCache, TILE_HEIGHT, TILE_INTERIOR_HASHES, TILE_WIDTH, TileReadError, appendLeaves, leafHashAt, parseTilePath, proveConsistency,
+  proveInclusion, tilePath, tilesForSize, treeHash, type GrownTile, type TileKey, type TileReader,
 } from './tiles.js';
+export { TileCache } from './tile-cache.js';
 export { verifyConsistency, verifyInclusion } from './verify.js';
 export { NoteError, noteKeyId, openNote, parseVerifierKey, signNote, verifierKey, type NoteErrorReason } from './note.js';
 export { CheckpointError, formatCheckpoint, parseCheckpoint, type Checkpoint } from './checkpoint.js';

@@ -9,9 +9,26 @@ export { SubtreeCache } from './subtree-cache.js';
 
 /**
  * Returns the bytes of each requested tile, in order. An entry may be longer than
- * `width * 32` bytes (a stored tile that has grown since); only its prefix is used.
+ * `width * 32` bytes (a stored tile that has grown since); only its prefix is used. A full
+ * tile may carry its interior nodes after its 256 hashes (TileInterior), which spares proofs
+ * the rehashing inside it.
  */
 export type TileReader = (keys: TileKey[]) => Promise<Uint8Array[]>;
+
+/** A tile that grew: its hashes and, once full, the interior nodes appendLeaves hashed anyway. */
+export interface GrownTile {
+  key: TileKey;
+  data: Uint8Array;
+  interior?: Uint8Array;
+}
+
+/**
+ * The interior of a full tile: the 254 node hashes between its 256 hashes and its root, sub-level
+ * 1 (128 hashes) first, then 2 (64), … 7 (2), so the node of sub-level j ≥ 1 covering hashes
+ * [s·2^j, (s+1)·2^j) sits at hash offset 256 − 2^(9−j) + s.
+ */
+export const TILE_INTERIOR_HASHES = TILE_WIDTH - 2;
+const FULL_TILE_BYTES = (TILE_WIDTH + TILE_INTERIOR_HASHES) * HASH_SIZE;
 
 /** The reader answered with fewer entries or bytes than the tiles it was asked for. */
 export class TileReadError extends Error {
@@ -91,7 +108,7 @@ async function nodeHashes(
   const tiles = await readTiles(spots.map((s) => s.key), read);
   const computed = spots.map(({ key, offset, count }, i) => {
     const data = tiles.get(tilePath(key))!;
-    const hash = merkleRoot(splitHashes(data.subarray(offset * HASH_SIZE, (offset + count) * HASH_SIZE)));
+    const hash = storedInterior(data, offset, count) ?? merkleRoot(splitHashes(data.subarray(offset * HASH_SIZE, (offset + count) * HASH_SIZE)));
     // Cache what proofs share: nodes above the leaf tiles and the right edge. A random leaf's
     // siblings inside its own leaf tile are rarely asked for again and would evict them.
     const node = missing[i]!;
@@ -129,9 +146,17 @@ async function readTiles(keys: TileKey[], read: TileReader): Promise<Map<string,
     if (!(bytes instanceof Uint8Array) || bytes.length < length) {
       throw new TileReadError(`tile ${tilePath(key)} is shorter than its width`);
     }
-    tiles.set(tilePath(key), bytes.subarray(0, length));
+    tiles.set(tilePath(key), bytes.subarray(0, key.width === TILE_WIDTH && bytes.length >= FULL_TILE_BYTES ? FULL_TILE_BYTES : length));
   });
   return tiles;
+}
+
+/** The node over hashes [offset, offset + count) of a full tile, from its interior when it carries one. */
+function storedInterior(data: Uint8Array, offset: number, count: number): Uint8Array | undefined {
+  if (count === 1 || data.length !== FULL_TILE_BYTES) return undefined;
+  const at = (TILE_WIDTH + TILE_WIDTH - (2 * TILE_WIDTH) / count + offset / count) * HASH_SIZE;
+  // A copy: a view would keep the whole tile alive in a SubtreeCache.
+  return data.slice(at, at + HASH_SIZE);
 }
 
 function splitHashes(data: Uint8Array): Uint8Array[] {
@@ -140,15 +165,23 @@ function splitHashes(data: Uint8Array): Uint8Array[] {
   return hashes;
 }
 
-/** Root of a complete tree over a power-of-two number of hashes. */
-function merkleRoot(hashes: Uint8Array[]): Uint8Array {
+/** Root of a complete tree over a power-of-two number of hashes; `interior` collects the levels between. */
+function merkleRoot(hashes: Uint8Array[], interior?: Uint8Array[]): Uint8Array {
   let level = hashes;
   while (level.length > 1) {
     const up: Uint8Array[] = [];
     for (let i = 0; i < level.length; i += 2) up.push(hashChildren(level[i]!, level[i + 1]!));
     level = up;
+    if (level.length > 1) interior?.push(...level);
   }
   return level[0]!;
+}
+
+function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }
 
 function concat(hashes: Uint8Array[]): Uint8Array {
@@ -239,13 +272,13 @@ export async function appendLeaves(
   leafHashes: Uint8Array[],
   read: TileReader,
   cache?: SubtreeCache,
-): Promise<{ size: number; root: Uint8Array; tiles: { key: TileKey; data: Uint8Array }[] }> {
+): Promise<{ size: number; root: Uint8Array; tiles: GrownTile[] }> {
   assertSize(size, 'size');
   if (!leafHashes.every(isHash)) throw new RangeError('every leaf hash must be 32 bytes');
   const newSize = size + leafHashes.length;
   assertSize(newSize, 'new size');
   const edges = await readGrowingEdges(size, newSize, read);
-  const tiles: { key: TileKey; data: Uint8Array }[] = [];
+  const tiles: GrownTile[] = [];
   let incoming = leafHashes;
   for (let level = 0; incoming.length > 0; level++) {
     let index = Math.floor(hashesAtLevel(size, level) / TILE_WIDTH);
@@ -254,15 +287,16 @@ export async function appendLeaves(
     for (const hash of incoming) {
       row.push(hash);
       if (row.length < TILE_WIDTH) continue;
-      tiles.push({ key: { level, index, width: TILE_WIDTH }, data: concat(row) });
-      carried.push(merkleRoot(row));
+      const interior: Uint8Array[] = [];
+      carried.push(merkleRoot(row, interior));
+      tiles.push({ key: { level, index, width: TILE_WIDTH }, data: concat(row), interior: concat(interior) });
       row = [];
       index++;
     }
     if (row.length > 0) tiles.push({ key: { level, index, width: row.length }, data: concat(row) });
     incoming = carried;
   }
-  const written = new Map(tiles.map((t) => [tilePath(t.key), t.data]));
+  const written = new Map(tiles.map((t) => [tilePath(t.key), t.interior === undefined ? t.data : joinBytes(t.data, t.interior)]));
   const overlay: TileReader = async (keys) => {
     const missing = keys.filter((k) => !written.has(tilePath(k)));
     const fetched = missing.length > 0 ? await read(missing) : [];

@@ -4,8 +4,9 @@ import { appendLeaves, hashChildren, type TileKey, type TileReader } from '../..
  * Tiles in a Map keyed by (level, index), each row overwritten as it grows, the way a database
  * table would keep them. A read of an older, narrower width gets the longer row (the reader
  * contract allows it); a read past what is stored throws. Every requested key is recorded.
+ * With `interior`, a full tile's row carries its interior nodes after its hashes.
  */
-export function memoryTiles() {
+export function memoryTiles(options: { interior?: boolean } = {}) {
   const rows = new Map<string, Uint8Array>();
   const reads: TileKey[][] = [];
   const read: TileReader = async (keys) => {
@@ -24,7 +25,9 @@ export function memoryTiles() {
     get size() { return size; },
     async append(leafHashes: Uint8Array[]): Promise<Uint8Array> {
       const result = await appendLeaves(size, leafHashes, read);
-      for (const { key, data } of result.tiles) rows.set(`${key.level}/${key.index}`, data);
+      for (const { key, data, interior } of result.tiles) {
+        rows.set(`${key.level}/${key.index}`, options.interior === true && interior !== undefined ? new Uint8Array([...data, ...interior]) : data);
+      }
       size = result.size;
       return result.root;
     },

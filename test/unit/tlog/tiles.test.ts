@@ -11,14 +11,18 @@ const leaves = (from: number, to: number): Uint8Array[] =>
 
 // A three-level tree (70,000 leaves: the spec's example size), built once and only read.
 const big = leaves(0, 70_000);
-let bigStore: Promise<ReturnType<typeof memoryTiles>> | undefined;
-function bigTree(): Promise<ReturnType<typeof memoryTiles>> {
-  bigStore ??= (async () => {
-    const store = memoryTiles();
-    await store.append(big);
-    return store;
-  })();
-  return bigStore;
+const bigStores = new Map<boolean, Promise<ReturnType<typeof memoryTiles>>>();
+function bigTree(interior = false): Promise<ReturnType<typeof memoryTiles>> {
+  let store = bigStores.get(interior);
+  if (store === undefined) {
+    store = (async () => {
+      const tiles = memoryTiles({ interior });
+      await tiles.append(big);
+      return tiles;
+    })();
+    bigStores.set(interior, store);
+  }
+  return store;
 }
 
 describe('tile paths (C2SP tlog-tiles §Merkle Tree)', () => {
@@ -136,6 +140,33 @@ describe('appendLeaves', () => {
     expect(result.tiles).toHaveLength(1);
   });
 
+  it("a full tile's interior holds its 254 nodes, sub-level 1 first; a partial tile has none", async () => {
+    const all = leaves(0, 300);
+    const { tiles } = await appendLeaves(0, all, memoryTiles().read);
+    const full = tiles.find((t) => t.key.level === 0 && t.key.width === 256)!;
+    const expected: string[] = [];
+    for (let width = 2; width < 256; width *= 2) {
+      for (let at = 0; at < 256; at += width) expected.push(hex(naiveRoot(all.slice(at, at + width))));
+    }
+    const interior = Array.from({ length: 254 }, (_, i) => hex(full.interior!.subarray(i * 32, i * 32 + 32)));
+    expect(interior).toEqual(expected);
+    expect(tiles.find((t) => t.key.width === 44)!.interior).toBeUndefined();
+  });
+
+  it('proofs take nodes from a stored interior rather than rehashing the tile', async () => {
+    const store = memoryTiles({ interior: true });
+    const all = leaves(0, 600);
+    await store.append(all);
+    const honest = await proveInclusion(3, 600, store.read);
+    expect(honest.map(hex)).toEqual(naivePath(3, all).map(hex));
+    // Flip a byte of the sub-level-1 node over leaves 0–1 (interior slot 0, right after the 256 hashes).
+    const row = store.rows.get('0/0')!;
+    row[256 * 32]! ^= 1;
+    const proof = await proveInclusion(3, 600, store.read);
+    expect(hex(proof[1]!)).not.toBe(hex(honest[1]!));
+    expect(proof.filter((p, i) => hex(p) !== hex(honest[i]!))).toHaveLength(1);
+  });
+
   it('an empty batch changes nothing; bad input is refused', async () => {
     const store = memoryTiles();
     await store.append(leaves(0, 5));
@@ -148,10 +179,13 @@ describe('appendLeaves', () => {
   });
 });
 
-describe('proofs from tiles', () => {
+describe.each([
+  { stored: 'hashes only', interior: false },
+  { stored: 'with interior nodes', interior: true },
+])('proofs from tiles ($stored)', ({ interior }) => {
   const all = leaves(0, 600);
   const storePromise = (async () => {
-    const store = memoryTiles();
+    const store = memoryTiles({ interior });
     await store.append(all.slice(0, 333));
     await store.append(all.slice(333));
     return store;
@@ -196,7 +230,7 @@ describe('proofs from tiles', () => {
 
   it('a proof in a 70,000-leaf tree reads at most two tiles per level, in one call', async () => {
     const many = big;
-    const store = await bigTree();
+    const store = await bigTree(interior);
     const root = await treeHash(70_000, store.read);
     for (const index of [0, 12_345, 65_535, 65_536, 69_999]) {
       store.reads.length = 0;

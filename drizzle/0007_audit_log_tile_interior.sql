@@ -1,0 +1,1 @@
+ALTER TABLE "audit_log_tiles" ADD COLUMN "interior" "bytea";
