@@ -6,7 +6,7 @@
 // Env: BENCH_SECONDS (default 5), BENCH_RUNS (default 3), BENCH_SEED_EVENTS (default 1000000).
 import { rmSync } from 'node:fs';
 import pg from 'pg';
-import { createDatabase, createPool } from '../src/db/client.js';
+import { createPool } from '../src/db/client.js';
 import { applyMigrations } from '../src/db/migrate.js';
 import { normalizeBatch } from '../src/domains/events/normalize.js';
 import { storeEvents } from '../src/domains/events/repository.js';
@@ -25,7 +25,6 @@ const PREPARED_EVENTS = 600_000;
 
 const { pg: server, dir, postmaster } = await startBenchPostgres(5900);
 const pool = createPool({ connectionString: server.url, max: WRITERS, connectTimeoutMs: 10_000, statementTimeoutMs: 60_000, lockTimeoutMs: 0, queryTimeoutMs: 0, applicationName: 'ingest-floor' });
-const db = createDatabase(pool);
 try {
   await applyMigrations(pool);
   const admin = new pg.Pool({ connectionString: server.url, max: 1 });
@@ -51,7 +50,7 @@ try {
       await Promise.all(
         Array.from({ length: WRITERS }, async () => {
           while (performance.now() < end && next < batches.length) {
-            const batch = await storeEvents(db, batches[next++]!);
+            const batch = await storeEvents(pool, batches[next++]!);
             stored += batch.length; // not `stored += await …`: that reads `stored` before the await
           }
         }),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import { drizzle } from 'drizzle-orm/node-postgres';
 import pg from 'pg';
+import { inTransaction } from '../../src/db/transaction.js';
 import { persistEvents } from '../../src/domains/event-pipeline/index.js';
 import { BENCH_API_KEY } from './server.js';
 import { percentile } from './stats.js';
@@ -64,11 +64,10 @@ export async function sseFanOut(base: string, databaseUrl: string, n: number): P
   }
   await new Promise((r) => setTimeout(r, 500));
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-  const db = drizzle(pool);
   const sentAt = new Float64Array(EVENTS);
   for (let i = 0; i < EVENTS; i++) {
     sentAt[i] = Date.now();
-    await db.transaction(async (tx) => {
+    await inTransaction(pool, async (tx) => {
       await persistEvents(tx, [
         { id: randomUUID(), type: 'bench.event', ts: new Date(), aidA: null, aidB: null, sessionId: null, runId: run, grants: null, payload: { i }, source: 'bench', producer: 'anonymous' },
       ]);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { drizzle } from 'drizzle-orm/node-postgres';
+import { NodePgSession } from 'drizzle-orm/node-postgres';
 import { readMigrationFiles, type MigrationMeta } from 'drizzle-orm/migrator';
-import { PgDialect, type PgSession } from 'drizzle-orm/pg-core';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type pg from 'pg';
 import type { Keyring } from '../lib/sealing.js';
 import { dataSteps } from './data-steps.js';
@@ -36,8 +36,8 @@ async function lastApplied(client: pg.PoolClient): Promise<number> {
  */
 async function migrateWithSteps(client: pg.PoolClient, options: MigrateOptions): Promise<void> {
   // What drizzle's node-postgres `migrate` does, with a subset of the migrations.
-  const session = drizzle(client)._.session as unknown as PgSession;
   const dialect = new PgDialect();
+  const session = new NodePgSession<Record<string, never>, Record<string, never>>(client, dialect, undefined);
   const config = { migrationsFolder: MIGRATIONS_FOLDER };
   const migrations: MigrationMeta[] = readMigrationFiles(config);
   const when = journalWhen();

@@ -9,7 +9,8 @@ import pg from 'pg';
  */
 export type TextRow = Record<string, string | null>;
 
-const AS_TEXT = { getTypeParser: () => (value: string) => value };
+/** Type parsers that leave every column as Postgres' text output. */
+export const AS_TEXT = { getTypeParser: () => (value: string) => value };
 
 /** Statement texts are built from fixed fragments (values are always parameters), so this stays small. */
 const MAX_NAMED = 256;

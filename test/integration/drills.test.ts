@@ -1,12 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AUTH, TEST_API_KEY } from '../helpers/app.js';
+import { AUTH } from '../helpers/app.js';
+import { bootDrillServer, stopDrills } from '../helpers/drill-server.js';
 import { startLoad, type LoadOutcome, type LoadRequest } from '../helpers/load.js';
-import { startPrivatePostgres, stopAllPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js';
-import { freePort, spawnServer, stopAll, waitForStatus, type ServerProcess } from '../helpers/process.js';
+import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js';
+import { waitForStatus } from '../helpers/process.js';
 
 /**
  * Failure drills (issue 11) against real server processes, each on a PostgreSQL of its own:
@@ -15,39 +13,8 @@ import { freePort, spawnServer, stopAll, waitForStatus, type ServerProcess } fro
  */
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const dirs: string[] = [];
 
-afterAll(async () => {
-  await stopAll();
-  await stopAllPrivatePostgres();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-
-interface Booted {
-  server: ServerProcess;
-  base: string;
-}
-
-async function bootServer(db: PrivatePostgres, extra: Record<string, string> = {}): Promise<Booted> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'aitp-cp-drill-data-'));
-  dirs.push(dataDir);
-  const port = await freePort();
-  const server = spawnServer({
-    DATABASE_URL: db.url,
-    DATA_DIR: dataDir,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    API_KEYS: TEST_API_KEY,
-    CP_AID_SEED_HEX: randomBytes(32).toString('hex'),
-    ENROLLMENT_SECRET: randomBytes(32).toString('hex'),
-    RATE_LIMIT_ENABLED: 'false',
-    REPLICA_ID: `drill-${randomBytes(3).toString('hex')}`,
-    ...extra,
-  });
-  const base = `http://127.0.0.1:${port}`;
-  await waitForStatus(`${base}/api/health`, 200, 60_000);
-  return { server, base };
-}
+afterAll(stopDrills);
 
 const json = { ...AUTH, 'content-type': 'application/json' };
 
@@ -89,7 +56,7 @@ describe('drill 1: SIGTERM under load (OPERATIONS.md §13)', () => {
     const DRAIN_DELAY_MS = 1_000;
     const SHUTDOWN_TIMEOUT_MS = 5_000;
     const db = await startPrivatePostgres();
-    const { server, base } = await bootServer(db, { DRAIN_DELAY_MS: String(DRAIN_DELAY_MS), SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
+    const { server, base } = await bootDrillServer(db, { DRAIN_DELAY_MS: String(DRAIN_DELAY_MS), SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) });
     const runId = `drain-${randomUUID()}`;
     const load = startLoad({
       origin: base,
@@ -156,7 +123,7 @@ describe('drill 1: SIGTERM under load (OPERATIONS.md §13)', () => {
 describe('drill 2: PostgreSQL stopped and restarted under ingest', () => {
   it('answers 503 DB_UNAVAILABLE quickly during the outage, recovers by itself, keeps every acknowledged event', async () => {
     const db = await startPrivatePostgres();
-    const { server, base } = await bootServer(db, { DB_CONNECT_TIMEOUT_MS: '1000' });
+    const { server, base } = await bootDrillServer(db, { DB_CONNECT_TIMEOUT_MS: '1000' });
     const runId = `outage-${randomUUID()}`;
     const load = startLoad({ origin: base, workers: 4, errorPauseMs: 50, requestTimeoutMs: 20_000, next: () => ingestRequest(runId, 20) });
     await sleep(1_000);
@@ -208,7 +175,7 @@ describe('drill 2: PostgreSQL stopped and restarted under ingest', () => {
 describe('drill 3: pooled backends terminated from outside (OPERATIONS.md §16)', () => {
   it('logs db pool error, keeps serving, answers only 2xx or 503 DB_UNAVAILABLE under load, never exits', async () => {
     const db = await startPrivatePostgres();
-    const { server, base } = await bootServer(db);
+    const { server, base } = await bootDrillServer(db);
     // Warm the pool with several connections, then leave them idle.
     await Promise.all(Array.from({ length: 6 }, () => fetch(`${base}/api/registry/agents`, { headers: AUTH }).then((r) => r.arrayBuffer())));
     await sleep(200);

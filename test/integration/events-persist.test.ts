@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inTransaction, onPool } from '../../src/db/transaction.js';
 import { cpEvent } from '../../src/domains/events/cp-events.js';
 import { needsTransaction, persistEvents } from '../../src/domains/event-pipeline/index.js';
 import type { EventView } from '../../src/domains/events/views.js';
@@ -156,7 +157,7 @@ describe('event persistence in one statement', () => {
     expect(await lastSeen()).not.toBe(OLD);
 
     await reset();
-    const persisted = await app.db.transaction((tx) =>
+    const persisted = await inTransaction(app.pool, (tx) =>
       app.eventPipeline.persist(tx, [cpEvent({ type: 'agent.registered', ts: new Date(), aidA: aid, payload: {} })]),
     );
     persisted.committed();
@@ -182,7 +183,7 @@ describe('event persistence in one statement', () => {
     expect(needsTransaction([{ ...base, type: 'capability.invoked' }, { ...base, type: 'handshake.completed' }])).toBe(true);
     expect(needsTransaction([{ ...base, type: 'tct.issued' }])).toBe(true);
     expect(needsTransaction([{ ...base, type: 'handshake.failed' }])).toBe(true);
-    await expect(persistEvents(app.db, [{ ...base, type: 'tct.revoked' }])).rejects.toThrow(/need a transaction/);
+    await expect(persistEvents(onPool(app.pool, app.db), [{ ...base, type: 'tct.revoked' }])).rejects.toThrow(/need a transaction/);
     expect(await storedOfRun(base.runId)).toEqual([]);
   });
 });

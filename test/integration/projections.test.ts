@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inTransaction } from '../../src/db/transaction.js';
 import { cpEvent } from '../../src/domains/events/cp-events.js';
 import { AUTH, buildTestApp } from '../helpers/app.js';
 
@@ -316,7 +317,7 @@ describe('projection isolation (EVENTS.md §4.1)', () => {
   it('projects CP-emitted events in the caller transaction', async () => {
     const [parent, child] = [randomUUID(), randomUUID()];
     await ingest([{ type: 'delegation.issued', payload: { jti: child, parent_jti: parent, delegator: aid('b'), delegatee: aid('c') } }]);
-    const result = await app.db.transaction((tx) =>
+    const result = await inTransaction(app.pool, (tx) =>
       app.eventPipeline.persist(tx, [cpEvent({ type: 'tct.revoked', ts: new Date('2026-05-05T00:00:00Z'), aidA: null, payload: { jti: parent, reason: null } })]),
     );
     result.committed();

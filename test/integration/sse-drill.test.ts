@@ -1,13 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AUTH, TEST_API_KEY } from '../helpers/app.js';
+import { AUTH } from '../helpers/app.js';
+import { bootDrillServer, stopDrills } from '../helpers/drill-server.js';
 import { startLoad, type LoadOutcome, type LoadRequest } from '../helpers/load.js';
-import { startPrivatePostgres, stopAllPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js';
-import { freePort, spawnServer, stopAll, waitForStatus, type ServerProcess } from '../helpers/process.js';
+import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.js';
+import type { ServerProcess } from '../helpers/process.js';
 import { openSse, type SseClient, type SseFrame } from '../helpers/sse.js';
 
 /**
@@ -18,34 +16,15 @@ import { openSse, type SseClient, type SseFrame } from '../helpers/sse.js';
  */
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const dirs: string[] = [];
 
-afterAll(async () => {
-  await stopAll();
-  await stopAllPrivatePostgres();
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(stopDrills);
 
-async function bootServer(db: PrivatePostgres): Promise<{ server: ServerProcess; base: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'aitp-cp-sse-drill-'));
-  dirs.push(dataDir);
-  const port = await freePort();
-  const server = spawnServer({
-    DATABASE_URL: db.url,
-    DATA_DIR: dataDir,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    API_KEYS: TEST_API_KEY,
-    CP_AID_SEED_HEX: randomBytes(32).toString('hex'),
-    ENROLLMENT_SECRET: randomBytes(32).toString('hex'),
-    RATE_LIMIT_ENABLED: 'false',
+function bootServer(db: PrivatePostgres) {
+  return bootDrillServer(db, {
     DB_CONNECT_TIMEOUT_MS: '1000',
     // Room for everything committed around the outage, so a stream is expected to get it all.
     MAX_AUDIT_EVENTS_MEMORY: '10000',
   });
-  const base = `http://127.0.0.1:${port}`;
-  await waitForStatus(`${base}/api/health`, 200, 60_000);
-  return { server, base };
 }
 
 /** One ingest request at a time, so commit order is seq order and the streams can be held to it. */

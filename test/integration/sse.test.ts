@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { drain } from '../../src/boot/shutdown.js';
+import { inTransaction } from '../../src/db/transaction.js';
 import { persistEvents } from '../../src/domains/event-pipeline/index.js';
 import type { NewEvent } from '../../src/domains/events/types.js';
 import { AUTH, buildTestApp } from '../helpers/app.js';
@@ -28,7 +29,7 @@ function event(overrides: Partial<NewEvent> = {}): NewEvent {
 }
 
 async function store(app: FastifyInstance, events: NewEvent[]): Promise<void> {
-  await app.db.transaction(async (tx) => {
+  await inTransaction(app.pool, async (tx) => {
     await persistEvents(tx, events);
   });
 }

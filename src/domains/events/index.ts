@@ -11,7 +11,7 @@ export { EVENT_COLUMNS, VIEW_COLUMNS as EVENT_VIEW_COLUMNS } from './history-rep
 export { storeEvents } from './repository.js';
 export { INGEST_BODY_LIMIT } from './routes.js';
 export { EventSchema } from './schemas.js';
-export { normalizedType, withAliases, type EventPipeline, type NewEvent, type PersistExecutor, type StoredEvent } from './types.js';
+export { normalizedType, withAliases, type EventPipeline, type NewEvent, type StoredEvent } from './types.js';
 export { eventJson, toEventView, toStreamRecord, type EventRecord, type EventView, type StreamRecord } from './views.js';
 
 /** Event ingest and history (API.md §3.1, §3.2); what is stored goes through app.eventPipeline. */

@@ -1,13 +1,6 @@
-import type { PgSession } from 'drizzle-orm/pg-core';
+import { AS_TEXT } from '../../db/raw-query.js';
+import type { Queryable } from '../../db/transaction.js';
 import type { NewEvent, StoredEvent } from './types.js';
-
-/**
- * A drizzle database or transaction (any schema): the statement runs through its session, on the
- * pool or on the transaction's client.
- */
-export interface Executor {
-  readonly _: { readonly session: Pick<PgSession, 'prepareQuery'> };
-}
 
 /**
  * NOTIFY payloads stay at most 7,900 bytes (DATA-MODEL.md §NOTIFY). A chunk holds the seqs whose
@@ -63,25 +56,26 @@ WITH ins AS (
 )
 SELECT ins.id, ins.seq, ins.created_at FROM ins CROSS JOIN notified`;
 
+/** Every column as Postgres' text output: created_at is then converted once per batch, not per row. */
 interface PersistedRow {
   id: string;
-  seq: string | number;
-  created_at: string | Date;
+  seq: string;
+  created_at: string;
 }
 
 /**
- * Stores a batch with PERSIST_SQL and returns only the rows that were new, in batch order. A
- * named prepared statement: Postgres parses and plans it once per connection.
+ * Stores a batch with PERSIST_SQL on `client` (the pool, or a transaction's connection) and
+ * returns only the rows that were new, in batch order. A named prepared statement: Postgres
+ * parses and plans it once per connection.
  */
-export async function storeEvents(executor: Executor, events: readonly NewEvent[]): Promise<StoredEvent[]> {
+export async function storeEvents(client: Queryable, events: readonly NewEvent[]): Promise<StoredEvent[]> {
   if (events.length === 0) return [];
-  const prepared = executor._.session.prepareQuery({ sql: PERSIST_SQL, params: columnsOf(events) }, undefined, 'aitp_events_persist', false);
-  const { rows } = (await prepared.execute()) as { rows: PersistedRow[] };
+  const { rows } = await client.query<PersistedRow>({ name: 'aitp_events_persist', text: PERSIST_SQL, values: columnsOf(events), types: AS_TEXT });
   const assigned = new Map<string, PersistedRow>();
   for (const row of rows) assigned.set(row.id, row);
   const stored: StoredEvent[] = [];
   // Every row of one statement has the same created_at (now()), so it is converted once.
-  let createdText: string | Date | undefined;
+  let createdText: string | undefined;
   let createdAt = new Date(0);
   for (const event of events) {
     const row = assigned.get(event.id);

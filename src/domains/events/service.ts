@@ -1,6 +1,6 @@
-import type { Database } from '../../db/client.js';
 import type { TextRow } from '../../db/raw-query.js';
 import { withTxRetry } from '../../db/retry.js';
+import { inTransaction, onPool, type TxDatabase, type TxPool } from '../../db/transaction.js';
 import type { Clock } from '../../lib/clock.js';
 import { filterInvalid } from '../../lib/errors.js';
 import { envelopeJson, parsePage } from '../../lib/pagination.js';
@@ -16,9 +16,9 @@ import { withAliases, type EventPipeline } from './types.js';
 import { eventJson } from './views.js';
 
 export interface EventsServiceDeps {
-  db: Pick<Database, 'transaction' | 'execute' | '_'>;
-  /** The pool behind `db`, for the raw history read. */
-  pool: Parameters<typeof listHistory>[0];
+  db: TxDatabase;
+  /** The pool behind `db`: transactions, the one-statement insert, the raw history read. */
+  pool: Parameters<typeof listHistory>[0] & TxPool;
   clock: Clock;
   pipeline: EventPipeline;
   metrics: EventMetrics;
@@ -36,6 +36,7 @@ export function createEventsService(deps: EventsServiceDeps) {
   const rendered = new VersionCache<string>(RENDERED_EVENTS, RENDERED_TTL_MS);
   const hitRate = new HitRate();
   const keyOf = (row: TextRow) => ({ key: row['seq']!, version: STORED });
+  const withoutTransaction = onPool(deps.pool, deps.db);
 
   return {
     /**
@@ -49,8 +50,8 @@ export function createEventsService(deps: EventsServiceDeps) {
       if (batch.events.length > 0) {
         const { events } = batch;
         const persist = deps.pipeline.needsTransaction(events)
-          ? () => deps.db.transaction((tx) => deps.pipeline.persist(tx, events))
-          : () => deps.pipeline.persist(deps.db, events);
+          ? () => inTransaction(deps.pool, (tx) => deps.pipeline.persist(tx, events))
+          : () => deps.pipeline.persist(withoutTransaction, events);
         const result = await withTxRetry(persist);
         result.committed();
         inserted = result.stored.length;

@@ -1,5 +1,4 @@
-import type { Database } from '../../db/client.js';
-import type { Executor } from './repository.js';
+import type { Executor } from '../../db/transaction.js';
 import type { EventRecord } from './views.js';
 
 // One event, in the shapes that earn their place:
@@ -44,9 +43,6 @@ export function withAliases(types: Iterable<string>): string[] {
   return [...all];
 }
 
-/** A drizzle transaction, or the database itself for a batch that needs no transaction. */
-export type PersistExecutor = Pick<Database, 'execute'> & Executor;
-
 /**
  * The write pipeline (src/domains/event-pipeline) as `app.eventPipeline`: the events domain and
  * every CP emitter persist through it without importing it.
@@ -56,8 +52,9 @@ export interface EventPipeline {
   needsTransaction(events: readonly NewEvent[]): boolean;
   /**
    * Stores, projects and enqueues inside `tx`; `committed()` applies metrics and pokes the
-   * dispatcher after commit. CP emitters: `const r = await app.eventPipeline.persist(tx, [...])`
-   * inside their transaction, `r.committed()` after it.
+   * dispatcher after commit. `tx` is a transaction (src/db/transaction.ts), or the pool (`onPool`)
+   * when `needsTransaction` is false. CP emitters: `const r = await app.eventPipeline.persist(tx,
+   * [...])` inside their `inTransaction`, `r.committed()` after it.
    */
-  persist(tx: PersistExecutor, events: readonly NewEvent[]): Promise<{ stored: StoredEvent[]; committed(): void }>;
+  persist(tx: Executor, events: readonly NewEvent[]): Promise<{ stored: StoredEvent[]; committed(): void }>;
 }

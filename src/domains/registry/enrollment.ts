@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { jcs, verifyManifest } from '../../aitp/index.js';
-import type { Database } from '../../db/client.js';
 import { withTxRetry } from '../../db/retry.js';
+import { inTransaction, type Tx, type TxPool } from '../../db/transaction.js';
 import type { Clock } from '../../lib/clock.js';
 import { manifestExpired, manifestInvalid, serverMisconfigured, tokenInvalid, tokenReplayed } from '../../lib/errors.js';
 import { sha256Hex } from '../../lib/hashing.js';
@@ -19,10 +19,9 @@ import { checkManifestPolicy, resolveNamespace, type AgentFields } from './manif
 import type { RegistryCounters } from './metrics.js';
 import { consumeJti, upsertAgent } from './repository.js';
 
-type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
-
 export interface EnrollmentDeps {
-  db: Database;
+  /** Registration's transaction. */
+  pool: TxPool;
   clock: Clock;
   /** Undefined when ENROLLMENT_SECRET is unusable: enroll and register answer 503. */
   keys: TokenKeys | undefined;
@@ -72,7 +71,7 @@ function isEnvelopeShape(body: unknown): body is { manifest: Record<string, unkn
 
 /** Enroll (API.md §2.1) and register (§2.3): the token's whole life. */
 export function createEnrollmentService(deps: EnrollmentDeps) {
-  const { db, clock, counters } = deps;
+  const { pool, clock, counters } = deps;
 
   const requireKeys = (): TokenKeys => {
     if (deps.keys === undefined) throw serverMisconfigured('enrollment secret is not usable');
@@ -104,18 +103,18 @@ export function createEnrollmentService(deps: EnrollmentDeps) {
    */
   const persistRegistration = async (tx: Tx, input: RegisterInput, fields: AgentFields, namespace: string, now: Date) => {
     const { grant } = input;
-    if (!(await consumeJti(tx, grant.jti, grant.aid, new Date(grant.exp * 1000)))) {
+    if (!(await consumeJti(tx.db, grant.jti, grant.aid, new Date(grant.exp * 1000)))) {
       deps.tokenRejected();
       throw tokenReplayed();
     }
     const { aid, displayName, handshakeEndpoint, offeredCaps, manifestExpiresAt } = fields;
     const manifestSha256 = sha256Hex(jcs(input.body));
     const agent = { aid, displayName, handshakeEndpoint, offeredCaps, manifestExpiresAt, namespace, manifestJson: input.rawBody, manifestSha256 };
-    const written = await upsertAgent(tx, agent, now);
+    const written = await upsertAgent(tx.db, agent, now);
     const payload = { displayName, namespace, handshakeEndpoint, offeredCaps, reregistered: written.reregistered };
     const persisted = await deps.pipeline.persist(tx, [cpEvent({ type: 'agent.registered', ts: now, aidA: aid, payload })]);
     const details = { namespace, reregistered: written.reregistered };
-    await recordAudit(tx, { action: 'agent.register', actorId: `agent:${aid}`, targetId: aid, details, requestId: input.requestId });
+    await recordAudit(tx.db, { action: 'agent.register', actorId: `agent:${aid}`, targetId: aid, details, requestId: input.requestId });
     return { ...written, committed: persisted.committed };
   };
 
@@ -158,7 +157,7 @@ export function createEnrollmentService(deps: EnrollmentDeps) {
       const now = new Date(clock.now());
       const fields = admit(input.rawBody, Math.floor(now.getTime() / 1000), input.log);
       const namespace = resolveNamespace(input.namespaceHeader, fields.extensionNamespace);
-      const { row, reregistered, committed } = await withTxRetry(() => db.transaction((tx) => persistRegistration(tx, input, fields, namespace, now)));
+      const { row, reregistered, committed } = await withTxRetry(() => inTransaction(pool, (tx) => persistRegistration(tx, input, fields, namespace, now)));
       committed();
       counters.registered(reregistered ? 'reregistered' : 'new');
       return {

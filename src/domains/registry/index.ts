@@ -12,7 +12,7 @@ export default fp(
   async (app) => {
     const counters = createRegistryMetrics(app.metrics.registry);
     const enrollment = createEnrollmentService({
-      db: app.db,
+      pool: app.pool,
       clock: app.clock,
       keys: tokenKeys(app.config.ENROLLMENT_SECRET, app.config.ENROLLMENT_SECRET_PREVIOUS),
       counters,

@@ -1,6 +1,7 @@
 import type { Database } from '../../db/client.js';
 import { isoOrNull, type TextRow } from '../../db/raw-query.js';
 import { withTxRetry } from '../../db/retry.js';
+import { inTransaction, type TxPool } from '../../db/transaction.js';
 import type { Clock } from '../../lib/clock.js';
 import { notFound } from '../../lib/errors.js';
 import { envelopeJson, listEnvelopeJson, type Page } from '../../lib/pagination.js';
@@ -24,8 +25,8 @@ import { agentJson } from './views.js';
 
 export interface RegistryDeps {
   db: Database;
-  /** The pool behind `db`, for the raw discovery and detail reads. */
-  pool: Parameters<typeof listAgentRows>[0];
+  /** The pool behind `db`: the raw discovery and detail reads, transactions. */
+  pool: Parameters<typeof listAgentRows>[0] & TxPool;
   clock: Clock;
   counters: Pick<RegistryCounters, 'expired'>;
   /** The events write path: projections and NOTIFY in the transaction, metrics after commit. */
@@ -94,12 +95,12 @@ export function createRegistryService(deps: RegistryDeps) {
     async deregister(aid: string, actor: Actor): Promise<{ aid: string; status: 'deregistered'; deregisteredAt: string }> {
       const at = now();
       const flipped = await withTxRetry(() =>
-        db.transaction(async (tx) => {
-          const row = await deregisterAgent(tx, aid, at);
+        inTransaction(deps.pool, async (tx) => {
+          const row = await deregisterAgent(tx.db, aid, at);
           if (row === undefined) return undefined;
           const event = cpEvent({ type: 'agent.deregistered', ts: at, aidA: aid, payload: { reason: 'admin_deregister' } });
           const persisted = await deps.pipeline.persist(tx, [event]);
-          await recordAudit(tx, { action: 'agent.deregister', actorId: actor.actorId, targetId: aid, details: {}, requestId: actor.requestId });
+          await recordAudit(tx.db, { action: 'agent.deregister', actorId: actor.actorId, targetId: aid, details: {}, requestId: actor.requestId });
           return { row, committed: persisted.committed };
         }),
       );
@@ -117,8 +118,8 @@ export function createRegistryService(deps: RegistryDeps) {
     async expireLapsed(): Promise<number> {
       const at = now();
       const outcome = await withTxRetry(() =>
-        db.transaction(async (tx) => {
-          const rows = await expireLapsedAgents(tx, at);
+        inTransaction(deps.pool, async (tx) => {
+          const rows = await expireLapsedAgents(tx.db, at);
           if (rows.length === 0) return { expired: 0, committed: () => undefined };
           const persisted = await deps.pipeline.persist(tx, rows.map((row) => expiredEvent(row, at)));
           return { expired: rows.length, committed: persisted.committed };

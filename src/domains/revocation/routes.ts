@@ -21,6 +21,7 @@ export async function revocationRoutes(app: FastifyInstance): Promise<void> {
   const r = app.withTypeProvider<TypeBoxTypeProvider>();
   const service = createRevocationService({
     db: app.db,
+    pool: app.pool,
     clock: app.clock,
     rebuildSnapshot: () => app.revocationList.rebuild(),
     pipeline: app.eventPipeline,

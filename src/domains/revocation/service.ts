@@ -2,6 +2,7 @@ import type { Database } from '../../db/client.js';
 import { isDatabaseUnavailable } from '../../db/errors.js';
 import { notifyInTx } from '../../db/notify.js';
 import { withTxRetry } from '../../db/retry.js';
+import { inTransaction, type TxPool } from '../../db/transaction.js';
 import type { Clock } from '../../lib/clock.js';
 import { AppError, bodyInvalid, insertFailed, internalError } from '../../lib/errors.js';
 import { listEnvelope, parsePage } from '../../lib/pagination.js';
@@ -18,6 +19,8 @@ interface Logger {
 
 export interface RevocationServiceDeps {
   db: Database;
+  /** The pool behind `db`, for the entry's transaction. */
+  pool: TxPool;
   clock: Clock;
   /** The local signed snapshot (OPERATIONS.md §7.2); resolves false when the rebuild failed. */
   rebuildSnapshot: () => Promise<boolean>;
@@ -61,13 +64,13 @@ export function createRevocationService(deps: RevocationServiceDeps) {
    */
   const insertWithEffects = async (entry: { jti: string; revokedAt: Date; reason: string | null }, actor: Actor) => {
     const outcome = await withTxRetry(() =>
-      db.transaction(async (tx) => {
-        const row = await insertEntry(tx, { ...entry, revokedBy: actor.fingerprint });
+      inTransaction(deps.pool, async (tx) => {
+        const row = await insertEntry(tx.db, { ...entry, revokedBy: actor.fingerprint });
         if (row === undefined) return undefined;
         const event = cpEvent({ type: 'tct.revoked', ts: row.revokedAt, aidA: null, payload: { jti: row.jti, reason: row.reason } });
         const persisted = await deps.pipeline.persist(tx, [event]);
-        await recordAudit(tx, { action: 'revocation.add', actorId: actor.fingerprint, targetId: row.jti, details: { reason: row.reason }, requestId: actor.requestId });
-        await notifyInTx(tx, 'aitp_control', { kind: 'revocation_changed' });
+        await recordAudit(tx.db, { action: 'revocation.add', actorId: actor.fingerprint, targetId: row.jti, details: { reason: row.reason }, requestId: actor.requestId });
+        await notifyInTx(tx.db, 'aitp_control', { kind: 'revocation_changed' });
         return { row, committed: persisted.committed };
       }),
     );
