@@ -127,6 +127,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(sseHub);
   await app.register(stream);
   await app.register(webhooks);
+  await app.register(auditLog);
   await app.register(eventPipeline);
   await app.register(sessions);
   await app.register(tcts);
@@ -137,7 +138,6 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   await app.register(revocationEntries);
   await app.register(retention);
   await app.register(trustStore);
-  await app.register(auditLog);
   await app.register(secrets);
   // System routes no domain owns.
   await app.register(healthRoutes);

@@ -89,6 +89,42 @@ describe('the audit log', () => {
     expect(served.has(leafHash(Buffer.from(canonicalJson({ ...(audit[0] as object), kind: 'admin' }))).toString('base64'))).toBe(true);
   });
 
+  it('hashes remembered at commit equal the records as served, for values JCS must canonicalize', async () => {
+    await app.auditLog.run();
+    expect(app.auditLog.rememberedCount()).toBe(0);
+    const run = `run-${randomUUID()}`;
+    const payloads: unknown[] = [
+      { z: 1, a: { y: [3, 2, 1], b: null }, é: 'ü', '10': 'ten', '9': 'nine', '': 'empty key' },
+      { float: 1.5, whole: 2.0, big: 1e21, small: 1e-7, neg: -0, huge: 12345678901234567890, exp: 1.23e-10 },
+      { text: 'line\nbreak\ttab "quoted" back\\slash \u001f emoji 😀 \u2028' },
+      ['array', 'payload', { k: true }],
+      'a string payload',
+      42,
+      null,
+      {},
+    ];
+    const events = payloads.map((payload, i) => ({
+      type: i % 2 === 0 ? 'capability.invoked' : 'x.custom "type" ü',
+      run_id: run,
+      aid_a: i % 3 === 0 ? null : 'aid:a "quoted"',
+      aid_b: i % 2 === 0 ? 'aid:b' : null,
+      session_id: i % 2 === 0 ? `sess-ü-${i}` : null,
+      grants: i % 2 === 0 ? ['read', 'we"ird', 'ünï'] : null,
+      ts: `2026-12-06T10:00:0${i}.123456Z`,
+      payload,
+    }));
+    const res = await app.inject({ method: 'POST', url: '/api/events', headers: AUTH, payload: JSON.stringify(events) });
+    expect(res.statusCode).toBe(200);
+    expect(app.auditLog.rememberedCount()).toBe(payloads.length);
+    await app.auditLog.run();
+    expect(app.auditLog.rememberedCount()).toBe(0);
+    const cp = await checkpoint();
+    const served = new Set((await allLeafHashes(cp.size)).map((h) => h.toString('base64')));
+    const history = (await get(`/api/events/history?run_id=${run}&limit=100`)).json().events as object[];
+    expect(history).toHaveLength(payloads.length);
+    for (const event of history) expect(served.has(leafHash(Buffer.from(canonicalJson({ ...event, kind: 'event' }))).toString('base64'))).toBe(true);
+  });
+
   it('proves inclusion of random leaves and consistency between successive checkpoints', async () => {
     const first = await checkpoint();
     await ingest(37, `run-${randomUUID()}`);

@@ -1,5 +1,9 @@
 import fp from 'fastify-plugin';
+import { hashLeafText } from '../../lib/tlog/index.js';
+import type { StoredEvent } from '../events/index.js';
 import { createIntegrator, type Integrator } from './integrator.js';
+import { LeafHashCache } from './leaf-cache.js';
+import { storedEventLeafJcs } from './leaves.js';
 import { createAuditLogMetrics } from './metrics.js';
 import { latestCheckpoint, readSize } from './repository.js';
 import { auditLogRoutes } from './routes.js';
@@ -7,10 +11,17 @@ import { createAuditLogService } from './service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** The audit log integrator; `run()` integrates now and returns the result (tests). */
-    auditLog: Integrator;
+    /**
+     * The audit log: `run()` integrates now and returns the result (tests); `remember()` keeps
+     * the leaf hashes of events the pipeline just committed, for the integrator to take (how many
+     * wait: `rememberedCount()`).
+     */
+    auditLog: Integrator & { remember(stored: readonly StoredEvent[]): void; rememberedCount(): number };
   }
 }
+
+/** Remembered leaf hashes: at 10,000 events/s, five seconds of ingest (~10 MB at most). */
+const REMEMBERED_LEAVES = 50_000;
 
 /** The checkpoint origin and signed-note key name (C2SP tlog-checkpoint): `<CP_BASE_URL host>/audit`. */
 export function auditLogOrigin(baseUrl: string): string {
@@ -26,7 +37,18 @@ export default fp(
   async (app) => {
     const metrics = createAuditLogMetrics(app.metrics.registry, app.clock);
     const log = app.log.child({ job: 'audit-log' });
-    const integrator = createIntegrator({ pool: app.pool, origin: auditLogOrigin(app.config.CP_BASE_URL), seed: app.identity.seed });
+    const remembered = new LeafHashCache(REMEMBERED_LEAVES);
+    const integrator = createIntegrator({ pool: app.pool, origin: auditLogOrigin(app.config.CP_BASE_URL), seed: app.identity.seed, remembered });
+    const remember = (stored: readonly StoredEvent[]): void => {
+      if (!app.config.AUDIT_LOG_ENABLED) return;
+      for (const event of stored) {
+        try {
+          remembered.remember(event.id, hashLeafText(storedEventLeafJcs(event)));
+        } catch {
+          // A value JCS cannot encode: the integrator hashes the row it reads back instead.
+        }
+      }
+    };
     const run: Integrator['run'] = async (signal) => {
       try {
         const result = await integrator.run(signal);
@@ -44,7 +66,7 @@ export default fp(
         throw err;
       }
     };
-    app.decorate('auditLog', { run });
+    app.decorate('auditLog', { run, remember, rememberedCount: () => remembered.size });
     if (app.config.AUDIT_LOG_ENABLED) {
       app.jobs.register({
         name: 'audit-log',

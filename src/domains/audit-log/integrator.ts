@@ -3,11 +3,13 @@ import type pg from 'pg';
 import {
   EMPTY_ROOT, SubtreeCache, appendLeaves, formatCheckpoint, signNote, treeHash, type GrownTile, type TileReader,
 } from '../../lib/tlog/index.js';
+import { isoOf, type TextRow } from '../../db/raw-query.js';
 import type { AuditRow } from '../admin-audit/index.js';
 import { appendEntries, BUNDLE_WIDTH } from './entries.js';
+import type { LeafHashCache } from './leaf-cache.js';
 import { adminLeaf, eventLeafRef, type LeafRef } from './leaves.js';
 import {
-  insertCheckpoint, latestCheckpoint, lockState, oldestWaiting, pendingAdmin, pendingEvents, readBundles, saveState,
+  findEvents, insertCheckpoint, latestCheckpoint, lockState, oldestWaiting, pendingAdmin, pendingEvents, readBundles, saveState,
   snapshotHorizon, tileReader, tryIntegratorLock, writeBundles, writeTiles, type LogState,
 } from './repository.js';
 
@@ -24,6 +26,8 @@ export interface IntegratorDeps {
   origin: string;
   /** The CP's Ed25519 seed (the identity that signs the manifest and revocation list). */
   seed: Uint8Array;
+  /** Leaf hashes of events this process stored (remembered at commit). */
+  remembered: LeafHashCache;
 }
 
 export type IntegrationResult =
@@ -45,9 +49,9 @@ export type IntegrationResult =
  * before that transaction's events. A page that stops inside a transaction leaves `partialSeq`
  * set, so one huge transaction is taken in parts.
  */
-async function nextPage(client: pg.PoolClient, state: LogState, horizon: number): Promise<LeafRef[]> {
+async function nextPage(client: pg.PoolClient, state: LogState, horizon: number, remembered: LeafHashCache): Promise<LeafRef[]> {
   const page = { fromTxid: state.watermark, afterSeq: state.partialSeq ?? Number.MIN_SAFE_INTEGER, horizon, limit: PAGE_ROWS };
-  const events = (await pendingEvents(client, page)).map((row) => ({ txid: Number(row['txid']), seq: Number(row['seq']), leaf: eventLeafRef(row) }));
+  const events = await eventLeaves(client, await pendingEvents(client, page), remembered);
   const last = events.length === PAGE_ROWS ? events[events.length - 1] : undefined;
   const full = last !== undefined;
   // Admin rows not taken yet: those of the watermark's transaction unless its events began.
@@ -64,8 +68,32 @@ async function nextPage(client: pg.PoolClient, state: LogState, horizon: number)
   return mergeByTxid(admin, events);
 }
 
+/**
+ * The leaves of a page of event positions, in page order: the hash remembered at commit when
+ * this process stored the event, else hashed from the row read back.
+ */
+async function eventLeaves(client: pg.PoolClient, positions: TextRow[], remembered: LeafHashCache): Promise<PagedLeaf[]> {
+  const hashes = positions.map((row) => remembered.take(row['id']!));
+  const missing = positions.filter((_, i) => hashes[i] === undefined).map((row) => row['id']!);
+  const read = new Map(missing.length === 0 ? [] : (await findEvents(client, missing)).map((row) => [row['id']!, eventLeafRef(row)]));
+  return positions.map((row, i) => {
+    const id = row['id']!;
+    const hash = hashes[i];
+    const leaf: LeafRef | undefined = hash === undefined ? read.get(id) : { kind: 'event', id, createdMs: Date.parse(isoOf(row['created_at']!)), hash };
+    // Rows below the horizon are final; only a DELETE racing the integrator removes one.
+    if (leaf === undefined) throw new Error(`audit event ${id} vanished while being integrated`);
+    return { txid: Number(row['txid']), seq: Number(row['seq']), leaf };
+  });
+}
+
+interface PagedLeaf {
+  txid: number;
+  seq: number;
+  leaf: LeafRef;
+}
+
 /** Admin and event leaves in (txid, kind, key) order: within one txid admin rows first. */
-function mergeByTxid(admin: AuditRow[], events: ReadonlyArray<{ txid: number; leaf: LeafRef }>): LeafRef[] {
+function mergeByTxid(admin: AuditRow[], events: readonly PagedLeaf[]): LeafRef[] {
   const leaves: LeafRef[] = [];
   let a = 0;
   for (const { txid, leaf } of events) {
@@ -140,7 +168,7 @@ export function createIntegrator(deps: IntegratorDeps) {
     const writes = runWrites(client);
     let root: Uint8Array | undefined;
     while (state.watermark < horizon && state.size - startSize < MAX_LEAVES_PER_RUN && !signal.aborted) {
-      const leaves = await nextPage(client, state, horizon);
+      const leaves = await nextPage(client, state, horizon, deps.remembered);
       if (leaves.length > 0) root = await appendPage(writes, state, leaves, subtrees);
     }
     await writes.flush();

@@ -3,7 +3,7 @@ import { isoOf, type TextRow } from '../../db/raw-query.js';
 import { jsonString } from '../../lib/json-text.js';
 import { hashLeaf, hashLeafText } from '../../lib/tlog/index.js';
 import { toAuditEntry, type AuditRow } from '../admin-audit/index.js';
-import { eventJson } from '../events/index.js';
+import { eventJson, type StoredEvent } from '../events/index.js';
 
 export type LeafKind = 'admin' | 'event';
 
@@ -36,6 +36,20 @@ export function eventLeafJcs(row: TextRow): string {
     `"grants":${jcsOfJson(row['grants'])},"id":"${row['id']!}","kind":"event","payload":${jcsOfJson(row['payload'])},` +
     `"runId":${jsonString(row['run_id'])},"sessionId":${jsonString(row['session_id'])},"source":${jsonString(row['source'])},` +
     `"ts":"${isoOf(row['ts']!)}","type":${jsonString(row['type'])}}`
+  );
+}
+
+/**
+ * eventLeafJcs of an event as the pipeline stored it, from memory: the same text the row gives
+ * back (timestamps at millisecond precision both ways, payload and grants canonicalized from
+ * the values their JSON was written from). Throws where JCS cannot encode a value.
+ */
+export function storedEventLeafJcs(e: StoredEvent): string {
+  return (
+    `{"aidA":${jsonString(e.aidA)},"aidB":${jsonString(e.aidB)},"createdAt":"${e.createdAt.toISOString()}",` +
+    `"grants":${e.grants === null ? 'null' : jcs(e.grants)},"id":"${e.id}","kind":"event","payload":${jcs(e.payload)},` +
+    `"runId":${jsonString(e.runId)},"sessionId":${jsonString(e.sessionId)},"source":${jsonString(e.source)},` +
+    `"ts":"${e.ts.toISOString()}","type":${jsonString(e.type)}}`
   );
 }
 

@@ -64,13 +64,14 @@ export async function readSize(q: Queryable): Promise<number> {
 }
 
 /**
- * The next `limit` events after (`fromTxid`, `afterSeq`) written by transactions below
- * `horizon`, in commit-safe order (txid, seq), as text rows (audit_events_txid_seq_idx).
+ * Where the next `limit` events after (`fromTxid`, `afterSeq`) written by transactions below
+ * `horizon` sit, in commit-safe order (txid, seq): id, txid, seq and created_at as text
+ * (audit_events_txid_seq_idx). The records themselves are read only for hashes not in memory.
  */
 export async function pendingEvents(q: Queryable, page: { fromTxid: number; afterSeq: number; horizon: number; limit: number }): Promise<TextRow[]> {
   return queryText(
     q,
-    `SELECT ${EVENT_VIEW_COLUMNS}, txid, seq FROM audit_events
+    `SELECT id, txid, seq, created_at FROM audit_events
      WHERE (txid, seq) > ($1, $2) AND txid < $3 ORDER BY txid, seq LIMIT $4`,
     [page.fromTxid, page.afterSeq, page.horizon, page.limit],
   );

@@ -14,8 +14,9 @@ declare module 'fastify' {
 }
 
 /**
- * The one write path of every event (store → projections → webhook outbox → NOTIFY): it depends
- * on events, projections and webhooks; none of them depends on it.
+ * The one write path of every event (store → projections → webhook outbox → NOTIFY, and after
+ * commit the audit log's leaf hashes): it depends on events, projections, webhooks and the audit
+ * log; none of them depends on it.
  */
 export default fp(
   async (app) => {
@@ -29,11 +30,12 @@ export default fp(
           stored,
           committed: () => {
             recordCommitted(metrics, stored, tally);
+            app.auditLog.remember(stored);
             if (tally.deliveriesEnqueued > 0) app.webhooks.enqueued(tally.deliveriesEnqueued);
           },
         };
       },
     });
   },
-  { name: 'event-pipeline', dependencies: ['metrics', 'webhooks'] },
+  { name: 'event-pipeline', dependencies: ['metrics', 'webhooks', 'audit-log'] },
 );

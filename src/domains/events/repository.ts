@@ -1,4 +1,4 @@
-import { AS_TEXT } from '../../db/raw-query.js';
+import { AS_TEXT, isoOf } from '../../db/raw-query.js';
 import type { Queryable } from '../../db/transaction.js';
 import type { NewEvent, StoredEvent } from './types.js';
 
@@ -82,7 +82,7 @@ export async function storeEvents(client: Queryable, events: readonly NewEvent[]
     if (row === undefined) continue;
     if (row.created_at !== createdText) {
       createdText = row.created_at;
-      createdAt = new Date(createdText);
+      createdAt = new Date(isoOf(createdText));
     }
     stored.push(storedEvent(event, Number(row.seq), createdAt));
   }
