@@ -62,6 +62,7 @@ export const ConfigSchema = Type.Object({
 
   AUDIT_LOG_ENABLED: Type.Boolean(),
   AUDIT_LOG_INTERVAL_MS: Type.Integer(),
+  AUDIT_LOG_TILE_CACHE_MB: Type.Integer(),
 
   WEBHOOK_URL_ALLOWLIST: StringList(),
   WEBHOOK_RETRY_ATTEMPTS: Type.Integer(),

@@ -191,6 +191,8 @@ const AUDIT_LOG: VariableGroup = {
   variables: [
     bool('AUDIT_LOG_ENABLED', true, 'append stored events and admin-audit rows to the Merkle audit log and sign checkpoints'),
     int('AUDIT_LOG_INTERVAL_MS', 1000, 100, 3600000, 'integration period: how far at most the log runs behind committed rows'),
+    int('AUDIT_LOG_TILE_CACHE_MB', 64, 0, 4096,
+      'memory per process for tiles proofs read (a leaf tile serves 256 entries in 16 KB; 64 MB covers 1M entries)'),
   ],
 };
 

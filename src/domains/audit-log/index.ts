@@ -76,7 +76,7 @@ export default fp(
         run: (signal) => run(signal).then(() => undefined),
       });
     }
-    await app.register(auditLogRoutes, { service: createAuditLogService({ pool: app.pool, db: app.db }) });
+    await app.register(auditLogRoutes, { service: createAuditLogService({ pool: app.pool, db: app.db, tileCacheBytes: app.config.AUDIT_LOG_TILE_CACHE_MB * 1024 * 1024 }) });
   },
   { name: 'audit-log', dependencies: ['config', 'db', 'jobs', 'metrics', 'clock', 'identity'] },
 );

@@ -113,9 +113,11 @@ export function tileReader(q: Queryable): TileReader {
   return async (keys: TileKey[]) => {
     const { rows } = await q.query<{ tile: Buffer | null }>({
       name: 'aitp_audit_log_tiles',
-      text: `SELECT t.hashes || coalesce(t.interior, ''::bytea) AS tile
-             FROM unnest($1::smallint[], $2::bigint[]) WITH ORDINALITY AS k(level, tile_index, n)
-             LEFT JOIN audit_log_tiles t USING (level, tile_index) ORDER BY k.n`,
+      // A subquery per key: always a primary-key lookup, whatever the generic plan of the named
+      // statement guesses about the arrays' length.
+      text: `SELECT (SELECT t.hashes || coalesce(t.interior, ''::bytea) FROM audit_log_tiles t
+                     WHERE t.level = k.level AND t.tile_index = k.tile_index) AS tile
+             FROM unnest($1::smallint[], $2::bigint[]) WITH ORDINALITY AS k(level, tile_index, n) ORDER BY k.n`,
       values: [keys.map((k) => k.level), keys.map((k) => k.index)],
     });
     return keys.map((key, i) => {

@@ -12,13 +12,9 @@ import {
 export interface AuditLogServiceDeps {
   pool: Queryable;
   db: Pick<NodePgDatabase, 'select'>;
+  /** Bytes of tiles kept for proofs (AUDIT_LOG_TILE_CACHE_MB). */
+  tileCacheBytes: number;
 }
-
-/**
- * Memory for tiles proofs read (a full leaf tile with its interior is 16 KB): 1,024 of them, the
- * leaf tiles of a log of 262,144 entries; beyond that proofs read the tiles they miss from Postgres.
- */
-const TILE_CACHE_BYTES = 16 * 1024 * 1024;
 
 /** present: the record as it is stored now; swept: deleted by retention; missing: deleted some other way. */
 export type EntryStatus = 'present' | 'swept' | 'missing';
@@ -44,7 +40,7 @@ export function createAuditLogService(deps: AuditLogServiceDeps) {
   // Complete subtrees and tiles of a given width never change, so what proofs share is hashed
   // or read once per process.
   const subtrees = new SubtreeCache();
-  const proofTiles = new TileCache(TILE_CACHE_BYTES).reader(tileReader(pool));
+  const proofTiles = new TileCache(deps.tileCacheBytes).reader(tileReader(pool));
   // The log only grows: a size once seen stays valid, so a proof up to it needs no size query.
   let knownSize = 0;
   async function sizeReaching(wanted: number): Promise<number> {
