@@ -129,6 +129,8 @@ export async function startBenchServer(env: Record<string, string> = {}, port = 
       RATE_LIMIT_ENABLED: 'false',
       MAX_SSE_CONNECTIONS: '10000',
       LOG_LEVEL: 'warn',
+      // `AUDIT_LOG_ENABLED=false npm run bench` measures the hot paths without the audit log.
+      ...(process.env.AUDIT_LOG_ENABLED === undefined ? {} : { AUDIT_LOG_ENABLED: process.env.AUDIT_LOG_ENABLED }),
       ...env,
   });
   const base = `http://127.0.0.1:${port}`;
