@@ -26,7 +26,7 @@ export interface EventsServiceDeps {
 
 const HISTORY_PAGE = { defaultLimit: 100, maxLimit: 1000 };
 const MAX_TYPE_FILTERS = 20;
-/** Rendered events kept (~0.4 KB each): ten full pages of the largest size. */
+/** Rendered events kept (~0.4 KB each): at most ten pages of the largest size, and at least five stay warm (the cache drops its older half at a time). */
 const RENDERED_EVENTS = 10_000;
 const RENDERED_TTL_MS = 10 * 60_000;
 /** A stored event never changes (only retention deletes it): its seq is its only version. */
