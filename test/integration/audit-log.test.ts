@@ -95,7 +95,7 @@ describe('the audit log', () => {
     const run = `run-${randomUUID()}`;
     const payloads: unknown[] = [
       { z: 1, a: { y: [3, 2, 1], b: null }, é: 'ü', '10': 'ten', '9': 'nine', '': 'empty key' },
-      { float: 1.5, whole: 2.0, big: 1e21, small: 1e-7, neg: -0, huge: 12345678901234567890, exp: 1.23e-10 },
+      { float: 1.5, whole: 2.0, big: 1e21, small: 1e-7, neg: -0, huge: Number('12345678901234567890'), exp: 1.23e-10 },
       { text: 'line\nbreak\ttab "quoted" back\\slash \u001f emoji 😀 \u2028' },
       ['array', 'payload', { k: true }],
       'a string payload',
