@@ -6,7 +6,9 @@
  * the row.
  */
 export class LeafHashCache {
-  readonly #hashes = new Map<string, Uint8Array>();
+  // Each hash as a 32-character latin1 string: it lives in V8's heap, where a Buffer per hash
+  // would be one small allocation outside it, held for a second or two under full ingest.
+  readonly #hashes = new Map<string, string>();
 
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a positive integer');
@@ -18,7 +20,7 @@ export class LeafHashCache {
 
   remember(id: string, hash: Uint8Array): void {
     this.#hashes.delete(id);
-    this.#hashes.set(id, hash);
+    this.#hashes.set(id, Buffer.from(hash.buffer, hash.byteOffset, hash.length).toString('latin1'));
     if (this.#hashes.size > this.capacity) {
       const oldest = this.#hashes.keys().next().value;
       if (oldest !== undefined) this.#hashes.delete(oldest);
@@ -28,7 +30,8 @@ export class LeafHashCache {
   /** The hash remembered for `id`, forgetting it. */
   take(id: string): Uint8Array | undefined {
     const hash = this.#hashes.get(id);
-    if (hash !== undefined) this.#hashes.delete(id);
-    return hash;
+    if (hash === undefined) return undefined;
+    this.#hashes.delete(id);
+    return Buffer.from(hash, 'latin1');
   }
 }

@@ -31,12 +31,23 @@ export function hashLeafText(text: string): Uint8Array {
   return sha256Text(`\u0000${text}`);
 }
 
+// One input buffer for every node hash (hashing is synchronous, so it is never shared): a tree
+// append hashes about one node per leaf, and a fresh 65-byte array per node lives outside V8's
+// heap, one small allocation each.
+const NODE_INPUT = new Uint8Array(1 + 2 * HASH_SIZE);
+NODE_INPUT[0] = NODE_PREFIX;
+
 export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
-  const input = new Uint8Array(1 + left.length + right.length);
-  input[0] = NODE_PREFIX;
-  input.set(left, 1);
-  input.set(right, 1 + left.length);
-  return sha256(input);
+  if (left.length !== HASH_SIZE || right.length !== HASH_SIZE) {
+    const input = new Uint8Array(1 + left.length + right.length);
+    input[0] = NODE_PREFIX;
+    input.set(left, 1);
+    input.set(right, 1 + left.length);
+    return sha256(input);
+  }
+  NODE_INPUT.set(left, 1);
+  NODE_INPUT.set(right, 1 + HASH_SIZE);
+  return sha256(NODE_INPUT);
 }
 
 /** True when `value` is a byte array of exactly one hash. */
