@@ -1,7 +1,7 @@
-import { jcs, jcsBytes } from '../../aitp/index.js';
+import { jcs } from '../../aitp/index.js';
 import { isoOf, type TextRow } from '../../db/raw-query.js';
 import { jsonString } from '../../lib/json-text.js';
-import { hashLeaf, hashLeafText } from '../../lib/tlog/index.js';
+import { hashLeafText } from '../../lib/tlog/index.js';
 import { toAuditEntry, type AuditRow } from '../admin-audit/index.js';
 import { eventJson, type StoredEvent } from '../events/index.js';
 
@@ -23,34 +23,73 @@ export interface Leaf extends LeafRef {
 
 const jcsOfJson = (text: string | null | undefined): string => (text === null || text === undefined ? 'null' : jcs(JSON.parse(text)));
 
+/** An event leaf's members, each already in its JCS form (strings quoted, JSON canonicalized). */
+interface EventLeafParts {
+  aidA: string;
+  aidB: string;
+  createdAt: string;
+  grants: string;
+  id: string;
+  payload: string;
+  runId: string;
+  sessionId: string;
+  source: string;
+  ts: string;
+  type: string;
+}
+
 /**
- * JCS of an event leaf record straight from a text row of EVENT_VIEW_COLUMNS, without building
- * the object: the Event view's members plus `kind`, in RFC 8785 member order (UTF-16 code units:
- * aidA aidB createdAt grants id kind payload runId sessionId source ts type). Only the jsonb
- * members are parsed, to canonicalize them. Equal to jcs(eventLeaf(row).record), which a unit
- * test asserts over generated rows.
+ * The JCS text of an event leaf record without building the object: the Event view's members
+ * plus `kind`, in RFC 8785 member order (UTF-16 code units: aidA aidB createdAt grants id kind
+ * payload runId sessionId source ts type).
  */
-export function eventLeafJcs(row: TextRow): string {
+function eventLeafText(p: EventLeafParts): string {
   return (
-    `{"aidA":${jsonString(row['aid_a'])},"aidB":${jsonString(row['aid_b'])},"createdAt":"${isoOf(row['created_at']!)}",` +
-    `"grants":${jcsOfJson(row['grants'])},"id":"${row['id']!}","kind":"event","payload":${jcsOfJson(row['payload'])},` +
-    `"runId":${jsonString(row['run_id'])},"sessionId":${jsonString(row['session_id'])},"source":${jsonString(row['source'])},` +
-    `"ts":"${isoOf(row['ts']!)}","type":${jsonString(row['type'])}}`
+    `{"aidA":${p.aidA},"aidB":${p.aidB},"createdAt":${p.createdAt},"grants":${p.grants},"id":${p.id},"kind":"event",` +
+    `"payload":${p.payload},"runId":${p.runId},"sessionId":${p.sessionId},"source":${p.source},"ts":${p.ts},"type":${p.type}}`
   );
 }
 
 /**
- * eventLeafJcs of an event as the pipeline stored it, from memory: the same text the row gives
+ * eventLeafText from a text row of EVENT_VIEW_COLUMNS; only the jsonb members are parsed, to
+ * canonicalize them. Equal to jcs(eventLeaf(row).record), which a unit test asserts over
+ * generated rows.
+ */
+export function eventLeafJcs(row: TextRow): string {
+  return eventLeafText({
+    aidA: jsonString(row['aid_a']),
+    aidB: jsonString(row['aid_b']),
+    createdAt: `"${isoOf(row['created_at']!)}"`,
+    grants: jcsOfJson(row['grants']),
+    id: `"${row['id']!}"`,
+    payload: jcsOfJson(row['payload']),
+    runId: jsonString(row['run_id']),
+    sessionId: jsonString(row['session_id']),
+    source: jsonString(row['source']),
+    ts: `"${isoOf(row['ts']!)}"`,
+    type: jsonString(row['type']),
+  });
+}
+
+/**
+ * eventLeafText of an event as the pipeline stored it, from memory: the same text the row gives
  * back (timestamps at millisecond precision both ways, payload and grants canonicalized from
  * the values their JSON was written from). Throws where JCS cannot encode a value.
  */
 export function storedEventLeafJcs(e: StoredEvent): string {
-  return (
-    `{"aidA":${jsonString(e.aidA)},"aidB":${jsonString(e.aidB)},"createdAt":"${e.createdAt.toISOString()}",` +
-    `"grants":${e.grants === null ? 'null' : jcs(e.grants)},"id":"${e.id}","kind":"event","payload":${jcs(e.payload)},` +
-    `"runId":${jsonString(e.runId)},"sessionId":${jsonString(e.sessionId)},"source":${jsonString(e.source)},` +
-    `"ts":"${e.ts.toISOString()}","type":${jsonString(e.type)}}`
-  );
+  return eventLeafText({
+    aidA: jsonString(e.aidA),
+    aidB: jsonString(e.aidB),
+    createdAt: `"${e.createdAt.toISOString()}"`,
+    grants: e.grants === null ? 'null' : jcs(e.grants),
+    id: `"${e.id}"`,
+    payload: jcs(e.payload),
+    runId: jsonString(e.runId),
+    sessionId: jsonString(e.sessionId),
+    source: jsonString(e.source),
+    ts: `"${e.ts.toISOString()}"`,
+    type: jsonString(e.type),
+  });
 }
 
 /** The integrator's view of an event row: no record object, only what the log stores. */
@@ -70,5 +109,5 @@ export function eventLeaf(row: TextRow): Leaf {
 /** An admin leaf: the AuditEntry view exactly as GET /api/audit serves it. */
 export function adminLeaf(row: Omit<AuditRow, 'txid'>): Leaf {
   const record = { ...toAuditEntry(row), kind: 'admin' };
-  return { kind: 'admin', id: row.id, createdMs: row.createdAt.getTime(), record, hash: hashLeaf(jcsBytes(record)) };
+  return { kind: 'admin', id: row.id, createdMs: row.createdAt.getTime(), record, hash: hashLeafText(jcs(record)) };
 }
