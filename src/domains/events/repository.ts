@@ -1,6 +1,7 @@
 import { AS_TEXT, isoOf } from '../../db/raw-query.js';
 import type { Queryable } from '../../db/transaction.js';
 import type { NewEvent, StoredEvent } from './types.js';
+import { toIso } from '../../lib/timestamps.js';
 
 /**
  * NOTIFY payloads stay at most 7,900 bytes (DATA-MODEL.md §NOTIFY). A chunk holds the seqs whose
@@ -105,7 +106,7 @@ function columnsOf(events: readonly NewEvent[]): string[] {
   for (const e of events) {
     cols[0]!.push(e.id);
     cols[1]!.push(e.type);
-    cols[2]!.push(e.ts.toISOString());
+    cols[2]!.push(toIso(e.ts));
     cols[3]!.push(e.aidA);
     cols[4]!.push(e.aidB);
     cols[5]!.push(e.sessionId);

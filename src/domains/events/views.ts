@@ -1,5 +1,6 @@
 import { jsonIso, type TextRow } from '../../db/raw-query.js';
 import { jsonString } from '../../lib/json-text.js';
+import { toIso } from '../../lib/timestamps.js';
 
 /** The columns every event view is built from (a stored row or a just-inserted event). */
 export interface EventRecord {
@@ -34,7 +35,7 @@ export function toEventView(row: EventRecord & { createdAt: Date }): EventView {
   return {
     id: row.id,
     type: row.type,
-    ts: row.ts.toISOString(),
+    ts: toIso(row.ts),
     aidA: row.aidA,
     aidB: row.aidB,
     sessionId: row.sessionId,
@@ -42,7 +43,7 @@ export function toEventView(row: EventRecord & { createdAt: Date }): EventView {
     grants: row.grants,
     payload: row.payload,
     source: row.source,
-    createdAt: row.createdAt.toISOString(),
+    createdAt: toIso(row.createdAt),
   };
 }
 
@@ -61,7 +62,7 @@ export type StreamRecord = { id: string; type: string; ts: string; payload: unkn
  * Receivers parse webhook bodies byte for byte, so the order is load-bearing (§5.3).
  */
 export function toStreamRecord(event: EventRecord): StreamRecord {
-  const record: Record<string, unknown> = { id: event.id, type: event.type, ts: event.ts.toISOString() };
+  const record: Record<string, unknown> = { id: event.id, type: event.type, ts: toIso(event.ts) };
   if (event.aidA !== null) record['aidA'] = event.aidA;
   if (event.aidB !== null) record['aidB'] = event.aidB;
   if (event.sessionId !== null) record['sessionId'] = event.sessionId;

@@ -3,6 +3,7 @@ import { truncateCodePoints } from '../../lib/code-points.js';
 import type { StoredEvent } from '../events/index.js';
 import { asObject, fitsIn } from './claims.js';
 import type { Executor, ProjectionTally } from './tally.js';
+import { toIso } from '../../lib/timestamps.js';
 
 const MAX_BOUNDARY = 32;
 const MAX_ERROR = 4096;
@@ -34,7 +35,7 @@ function sessionRowOf(event: StoredEvent, type: string, tally: ProjectionTally):
   if (status === undefined || event.sessionId === null) return undefined;
   const payload = asObject(event.payload);
   const rawError = payload?.['error'];
-  const ts = event.ts.toISOString();
+  const ts = toIso(event.ts);
   return {
     sessionId: event.sessionId,
     aidA: event.aidA,
