@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin';
-import { hashLeafText } from '../../lib/tlog/index.js';
+import { hashLeafTextLatin1 } from '../../lib/tlog/index.js';
 import type { StoredEvent } from '../events/index.js';
 import { createIntegrator, type Integrator } from './integrator.js';
 import { LeafHashCache } from './leaf-cache.js';
@@ -43,7 +43,7 @@ export default fp(
       if (!app.config.AUDIT_LOG_ENABLED) return;
       for (const event of stored) {
         try {
-          remembered.remember(event.id, hashLeafText(storedEventLeafJcs(event)));
+          remembered.remember(event.id, hashLeafTextLatin1(storedEventLeafJcs(event)));
         } catch {
           // A value JCS cannot encode: the integrator hashes the row it reads back instead.
         }

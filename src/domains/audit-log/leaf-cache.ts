@@ -1,3 +1,5 @@
+import { latin1Bytes } from '../../lib/tlog/index.js';
+
 /**
  * Leaf hashes of events this process stored, computed at commit from the event in memory and
  * kept until the integrator takes them: it then reads only each row's position instead of
@@ -6,8 +8,9 @@
  * the row.
  */
 export class LeafHashCache {
-  // Each hash as a 32-character latin1 string: it lives in V8's heap, where a Buffer per hash
-  // would be one small allocation outside it, held for a second or two under full ingest.
+  // Each hash as the 32-character latin1 string the digest returns (hashLeafTextLatin1): it lives
+  // in V8's heap, where a Buffer per hash would be one small allocation outside it, held for a
+  // second or two under full ingest.
   readonly #hashes = new Map<string, string>();
 
   constructor(readonly capacity: number) {
@@ -18,9 +21,9 @@ export class LeafHashCache {
     return this.#hashes.size;
   }
 
-  remember(id: string, hash: Uint8Array): void {
+  remember(id: string, latin1Hash: string): void {
     this.#hashes.delete(id);
-    this.#hashes.set(id, Buffer.from(hash.buffer, hash.byteOffset, hash.length).toString('latin1'));
+    this.#hashes.set(id, latin1Hash);
     if (this.#hashes.size > this.capacity) {
       const oldest = this.#hashes.keys().next().value;
       if (oldest !== undefined) this.#hashes.delete(oldest);
@@ -32,6 +35,6 @@ export class LeafHashCache {
     const hash = this.#hashes.get(id);
     if (hash === undefined) return undefined;
     this.#hashes.delete(id);
-    return Buffer.from(hash, 'latin1');
+    return latin1Bytes(hash);
   }
 }

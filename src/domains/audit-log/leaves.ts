@@ -1,6 +1,7 @@
 import { jcs } from '../../aitp/index.js';
 import { isoOf, type TextRow } from '../../db/raw-query.js';
 import { jsonString } from '../../lib/json-text.js';
+import { toIso } from '../../lib/timestamps.js';
 import { hashLeafText } from '../../lib/tlog/index.js';
 import { toAuditEntry, type AuditRow } from '../admin-audit/index.js';
 import { eventJson, type StoredEvent } from '../events/index.js';
@@ -80,14 +81,14 @@ export function storedEventLeafJcs(e: StoredEvent): string {
   return eventLeafText({
     aidA: jsonString(e.aidA),
     aidB: jsonString(e.aidB),
-    createdAt: `"${e.createdAt.toISOString()}"`,
+    createdAt: `"${toIso(e.createdAt)}"`,
     grants: e.grants === null ? 'null' : jcs(e.grants),
     id: `"${e.id}"`,
     payload: jcs(e.payload),
     runId: jsonString(e.runId),
     sessionId: jsonString(e.sessionId),
     source: jsonString(e.source),
-    ts: `"${e.ts.toISOString()}"`,
+    ts: `"${toIso(e.ts)}"`,
     type: jsonString(e.type),
   });
 }

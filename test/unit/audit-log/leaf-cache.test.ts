@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { LeafHashCache } from '../../../src/domains/audit-log/leaf-cache.js';
 
-const hash = (n: number): Uint8Array => new Uint8Array(32).fill(n);
-const hex = (bytes: Uint8Array | undefined): string | undefined => (bytes === undefined ? undefined : Buffer.from(bytes).toString('hex'));
+const hash = (n: number): string => String.fromCharCode(n).repeat(32);
+const hex = (bytes: Uint8Array | string | undefined): string | undefined =>
+  bytes === undefined ? undefined : Buffer.from(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes).toString('hex');
 
 describe('LeafHashCache', () => {
   it('gives a remembered hash once, then forgets it', () => {
