@@ -15,10 +15,32 @@ export interface EntryRef {
   createdMs: number;
 }
 
+/** The value of one hex digit's character code (0–9, a–f, A–F); -1 for anything else. */
+function nibble(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  const lower = code | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
+}
+
+/** The 16 bytes of a UUID's text (hyphens anywhere are skipped), written at `at`. */
+function writeUuid(id: string, into: Buffer, at: number): void {
+  let out = at;
+  for (let i = 0; i < id.length && out < at + 16; i++) {
+    const high = nibble(id.charCodeAt(i));
+    if (high < 0) continue;
+    const low = nibble(id.charCodeAt(++i));
+    if (low < 0) throw new RangeError(`not a UUID: ${id}`);
+    into[out++] = (high << 4) | low;
+  }
+  if (out !== at + 16) throw new RangeError(`not a UUID: ${id}`);
+}
+
 export function encodeEntry(ref: EntryRef, into: Buffer, at: number): void {
   into[at] = KIND_CODES[ref.kind];
-  into.write(ref.id.replaceAll('-', ''), at + 1, 16, 'hex');
-  into.writeBigInt64BE(BigInt(ref.createdMs), at + 17);
+  writeUuid(ref.id, into, at + 1);
+  // The 64-bit two's complement of the epoch ms, as two 32-bit halves (no BigInt per entry).
+  into.writeInt32BE(Math.floor(ref.createdMs / 2 ** 32), at + 17);
+  into.writeUInt32BE(ref.createdMs >>> 0, at + 21);
 }
 
 export function decodeEntry(bundle: Buffer, slot: number): EntryRef | undefined {

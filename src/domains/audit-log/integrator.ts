@@ -19,6 +19,8 @@ import {
  */
 const PAGE_ROWS = 5_000;
 const MAX_LEAVES_PER_RUN = 25_000;
+/** Whole event records read back (and hashed) per round trip, for hashes not remembered. */
+const READ_BACK_ROWS = 500;
 
 export interface IntegratorDeps {
   pool: Pick<pg.Pool, 'connect'>;
@@ -73,17 +75,36 @@ async function nextPage(client: pg.PoolClient, state: LogState, horizon: number,
  * this process stored the event, else hashed from the row read back.
  */
 async function eventLeaves(client: pg.PoolClient, positions: TextRow[], remembered: LeafHashCache): Promise<PagedLeaf[]> {
+  const createdMs = lastParsed((text) => Date.parse(isoOf(text)));
   const hashes = positions.map((row) => remembered.take(row['id']!));
   const missing = positions.filter((_, i) => hashes[i] === undefined).map((row) => row['id']!);
-  const read = new Map(missing.length === 0 ? [] : (await findEvents(client, missing)).map((row) => [row['id']!, eventLeafRef(row)]));
+  const read = new Map<string, LeafRef>();
+  // In slices, so that only a slice of whole records is alive at once (they are read for a
+  // backlog: a restart, another replica's events, rows written in SQL).
+  for (let at = 0; at < missing.length; at += READ_BACK_ROWS) {
+    for (const row of await findEvents(client, missing.slice(at, at + READ_BACK_ROWS))) read.set(row['id']!, eventLeafRef(row));
+  }
   return positions.map((row, i) => {
     const id = row['id']!;
     const hash = hashes[i];
-    const leaf: LeafRef | undefined = hash === undefined ? read.get(id) : { kind: 'event', id, createdMs: Date.parse(isoOf(row['created_at']!)), hash };
+    const leaf: LeafRef | undefined = hash === undefined ? read.get(id) : { kind: 'event', id, createdMs: createdMs(row['created_at']!), hash };
     // Rows below the horizon are final; only a DELETE racing the integrator removes one.
     if (leaf === undefined) throw new Error(`audit event ${id} vanished while being integrated`);
     return { txid: Number(row['txid']), seq: Number(row['seq']), leaf };
   });
+}
+
+/** `parse` remembering its last input: the events of one transaction share their created_at text. */
+function lastParsed(parse: (text: string) => number): (text: string) => number {
+  let lastText: string | undefined;
+  let lastValue = 0;
+  return (text) => {
+    if (text !== lastText) {
+      lastValue = parse(text);
+      lastText = text;
+    }
+    return lastValue;
+  };
 }
 
 interface PagedLeaf {

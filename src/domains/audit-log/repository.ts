@@ -135,18 +135,31 @@ export async function readTile(q: Queryable, level: number, index: number): Prom
 
 const asBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 
+/**
+ * `INSERT … VALUES` rows of `width` parameters each, for `count` rows: bytea values go as
+ * top-level parameters, which pg sends as raw bytes, where an array parameter would be spelled
+ * out as hex text for Postgres to parse back (twice the bytes, both ways).
+ */
+function valueRows(count: number, casts: readonly string[]): string {
+  const rows: string[] = [];
+  for (let r = 0; r < count; r++) rows.push(`(${casts.map((cast, c) => `$${r * casts.length + c + 1}::${cast}`).join(', ')})`);
+  return rows.join(', ');
+}
+
+/** Rows per INSERT: 4 parameters each stays far below the protocol's 65,535. */
+const ROWS_PER_INSERT = 1_000;
+
+async function insertChunks<T>(items: readonly T[], write: (chunk: readonly T[]) => Promise<unknown>): Promise<void> {
+  for (let at = 0; at < items.length; at += ROWS_PER_INSERT) await write(items.slice(at, at + ROWS_PER_INSERT));
+}
+
 export async function writeTiles(q: Queryable, tiles: readonly GrownTile[]): Promise<void> {
-  if (tiles.length === 0) return;
-  await q.query(
-    `INSERT INTO audit_log_tiles (level, tile_index, hashes, interior)
-     SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[], $4::bytea[])
-     ON CONFLICT (level, tile_index) DO UPDATE SET hashes = excluded.hashes, interior = excluded.interior`,
-    [
-      tiles.map((t) => t.key.level),
-      tiles.map((t) => t.key.index),
-      tiles.map((t) => asBuffer(t.data)),
-      tiles.map((t) => (t.interior === undefined ? null : asBuffer(t.interior))),
-    ],
+  await insertChunks(tiles, (chunk) =>
+    q.query(
+      `INSERT INTO audit_log_tiles (level, tile_index, hashes, interior) VALUES ${valueRows(chunk.length, ['smallint', 'bigint', 'bytea', 'bytea'])}
+       ON CONFLICT (level, tile_index) DO UPDATE SET hashes = excluded.hashes, interior = excluded.interior`,
+      chunk.flatMap((t) => [t.key.level, t.key.index, asBuffer(t.data), t.interior === undefined ? null : asBuffer(t.interior)]),
+    ),
   );
 }
 
@@ -159,12 +172,12 @@ export async function readBundles(q: Queryable, indexes: number[]): Promise<Map<
 }
 
 export async function writeBundles(q: Queryable, bundles: ReadonlyArray<{ bundleIndex: number; entries: Buffer }>): Promise<void> {
-  if (bundles.length === 0) return;
-  await q.query(
-    `INSERT INTO audit_log_bundles (bundle_index, entries)
-     SELECT * FROM unnest($1::bigint[], $2::bytea[])
-     ON CONFLICT (bundle_index) DO UPDATE SET entries = excluded.entries`,
-    [bundles.map((b) => b.bundleIndex), bundles.map((b) => b.entries)],
+  await insertChunks(bundles, (chunk) =>
+    q.query(
+      `INSERT INTO audit_log_bundles (bundle_index, entries) VALUES ${valueRows(chunk.length, ['bigint', 'bytea'])}
+       ON CONFLICT (bundle_index) DO UPDATE SET entries = excluded.entries`,
+      chunk.flatMap((b) => [b.bundleIndex, b.entries]),
+    ),
   );
 }
 

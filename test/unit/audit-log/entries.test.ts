@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { appendEntries, BUNDLE_WIDTH, decodeEntry, ENTRY_BYTES, type EntryRef } from '../../../src/domains/audit-log/entries.js';
+import { appendEntries, BUNDLE_WIDTH, decodeEntry, encodeEntry, ENTRY_BYTES, type EntryRef } from '../../../src/domains/audit-log/entries.js';
 
 const ref = (n: number): EntryRef => ({
   kind: n % 3 === 0 ? 'admin' : 'event',
@@ -34,5 +34,19 @@ describe('entry bundles', () => {
   it('has no entry past the end of a partial bundle', () => {
     const bundles = build([10]);
     expect(decodeEntry(bundles.get(0)!, 10)).toBeUndefined();
+  });
+
+  it('encodes the id from any UUID text and created_at as a signed 64-bit value, and refuses what is not a UUID', () => {
+    const at = (createdMs: number, id = '0F1E2D3C-4B5A-4978-8695-A4B3C2D1E0FF') => {
+      const into = Buffer.alloc(ENTRY_BYTES);
+      encodeEntry({ kind: 'event', id, createdMs }, into, 0);
+      return into;
+    };
+    for (const createdMs of [0, 1, -1, 2 ** 32 - 1, 2 ** 32, -(2 ** 32) - 1, 1_796_000_000_123, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]) {
+      const into = at(createdMs);
+      expect(into.readBigInt64BE(17)).toBe(BigInt(createdMs));
+      expect(decodeEntry(into, 0)).toEqual({ kind: 'event', id: '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0ff', createdMs });
+    }
+    for (const id of ['0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f', '0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0fg', 'x', '']) expect(() => at(0, id)).toThrow(RangeError);
   });
 });
