@@ -1,11 +1,17 @@
 // The verifiable audit log's cost and speed: ingest events/s with the log on and off (batches of
 // 100 and 500), integration lag while ingesting at full speed, inclusion proofs per second, and
-// the server's peak RSS either way. Server and Postgres on CPU 0, load on CPU 1 (bench/index.ts).
+// the server's peak RSS either way. Servers and their Postgres on CPU 0, load on CPU 1
+// (bench/index.ts).
+// Both servers run side by side, each on its own Postgres, and the ingest load alternates between
+// them (off, on, on, off, …): this machine's speed drifts by tens of percent over minutes, and
+// runs taken back to back share the drift where two sides measured minutes apart do not. Before
+// each run the log-on side's integrator has caught up, so neither side's run pays for the other.
 // Peak RSS is sampled every 100 ms while ingesting, and separately while the log catches up
 // with the seeded backlog (written behind the server's back, so log off has no such phase).
 // Lag of a leaf = created_at of the first checkpoint that covers it (signed at the end of the
 // integrator's run) minus the row's created_at (the start of its ingest transaction).
-// Env: BENCH_SECONDS (default 5), BENCH_RUNS (default 3), BENCH_SEED_EVENTS (default 200000).
+// Env: BENCH_SECONDS (default 5), BENCH_RUNS (runs per side and batch size, default 5),
+// BENCH_SEED_EVENTS (default 200000).
 // `npm run bench -- audit-log`
 import pg from 'pg';
 import { decodeEntry, BUNDLE_WIDTH } from '../src/domains/audit-log/entries.js';
@@ -16,7 +22,7 @@ import { BENCH_API_KEY, startBenchServer, type BenchServer } from './lib/server.
 import { percentile, round } from './lib/stats.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
-const RUNS = Number(process.env['BENCH_RUNS'] ?? 3);
+const RUNS = Number(process.env['BENCH_RUNS'] ?? 5);
 const SEED_EVENTS = Number(process.env['BENCH_SEED_EVENTS'] ?? 200_000);
 const AUTH = { authorization: `Bearer ${BENCH_API_KEY}` };
 const AIDS = Array.from({ length: 50 }, (_, i) => `aid:pubkey:seed-agent-${i}`);
@@ -61,13 +67,14 @@ async function lagsOf(pool: pg.Pool, from: number, to: number): Promise<number[]
 }
 
 interface Side {
-  ingest: Record<number, LoadResult>;
+  enabled: boolean;
+  server: BenchServer;
+  pool: pg.Pool;
+  rss: ReturnType<typeof watchRss>;
+  ingest: Record<number, LoadResult[]>;
   /** Peak RSS while ingesting (the steady state both sides share). */
   peakRssMb: number;
-  /** Peak RSS while the integrator caught up with the seeded backlog (log on only). */
-  catchUpRssMb?: number;
-  lag?: { p50: number; p99: number; max: number; leaves: number; rate: number };
-  proofs?: LoadResult;
+  stopped: boolean;
 }
 
 function watchRss(server: BenchServer): { peak(): number; reset(): void; stop(): void } {
@@ -76,57 +83,72 @@ function watchRss(server: BenchServer): { peak(): number; reset(): void; stop():
   return { peak: () => peak, reset: () => (peak = server.rssMb()), stop: () => clearInterval(timer) };
 }
 
-async function measure(enabled: boolean): Promise<Side> {
+async function startSide(enabled: boolean): Promise<Side> {
   const server = await startBenchServer({ AUDIT_LOG_ENABLED: String(enabled) }, enabled ? 4700 : 4650);
   const pool = new pg.Pool({ connectionString: server.databaseUrl, max: 2 });
-  const rss = watchRss(server);
-  const side: Side = { ingest: {}, peakRssMb: 0 };
-  try {
-    await seedEvents(pool, SEED_EVENTS);
-    if (enabled) {
-      await caughtUp(pool, 600_000);
-      side.catchUpRssMb = rss.peak();
-    }
-    // Both sides start ingesting from the same state, with no autovacuum of the seeded rows due
-    // to land inside one side's measurement.
-    await pool.query('VACUUM (ANALYZE)');
-    await pool.query('CHECKPOINT');
-    rss.reset();
-    for (const batch of [100, 500]) {
-      const body = batchMaker(batch, AIDS);
-      side.ingest[batch] = await medianOf(RUNS, () => load({ url: `${server.base}/api/events`, method: 'POST', seconds: SECONDS, connections: 8, headers: AUTH, body }));
-    }
-    side.peakRssMb = rss.peak();
-    if (enabled) {
-      const from = await caughtUp(pool, 120_000);
-      const run = await load({ url: `${server.base}/api/events`, method: 'POST', seconds: SECONDS * 2, connections: 8, headers: AUTH, body: batchMaker(100, AIDS) });
-      const to = await caughtUp(pool, 120_000);
-      const lags = await lagsOf(pool, from, to);
-      side.lag = { p50: percentile(lags, 50), p99: percentile(lags, 99), max: percentile(lags, 100), leaves: lags.length, rate: run.rps * 100 };
-      const size = to;
-      await pool.query('VACUUM (ANALYZE)');
-      const proof = () => `/api/audit-log/proof/inclusion?index=${Math.floor(Math.random() * size)}&size=${size}`;
-      side.proofs = await medianOf(RUNS, () => load({ url: `${server.base}/api/audit-log/proof/inclusion`, seconds: SECONDS, headers: AUTH, path: proof }));
-    }
-    return side;
-  } finally {
-    rss.stop();
-    await pool.end();
-    await server.stop();
-  }
+  return { enabled, server, pool, rss: watchRss(server), ingest: { 100: [], 500: [] }, peakRssMb: 0, stopped: false };
 }
 
-const off = await measure(false);
-const on = await measure(true);
-console.log(`\nServer + Postgres on CPU 0, load on CPU 1; ${SEED_EVENTS.toLocaleString('en-US')} events seeded (and logged) first; median of ${RUNS} × ${SECONDS} s after a warm-up; RATE_LIMIT_ENABLED=false\n`);
-console.log('| measure | log off | log on | change |\n|---|---|---|---|');
-for (const batch of [100, 500]) {
-  const [a, b] = [off.ingest[batch]!.rps * batch, on.ingest[batch]!.rps * batch];
-  console.log(`| POST /api/events, batches of ${batch} (events/s) | ${fmt(a)} | ${fmt(b)} | ${round(((b - a) / a) * 100)} % |`);
+async function stopSide(side: Side): Promise<void> {
+  if (side.stopped) return;
+  side.stopped = true;
+  side.rss.stop();
+  await side.pool.end();
+  await side.server.stop();
 }
-console.log(`| peak server RSS while ingesting (MB) | ${off.peakRssMb} | ${on.peakRssMb} | ${round(on.peakRssMb - off.peakRssMb)} MB |`);
-console.log(`\nPeak server RSS while the integrator caught up with the ${fmt(SEED_EVENTS)} seeded events: ${on.catchUpRssMb} MB (the server idles at ~105 MB before it).`);
-const lag = on.lag!;
-console.log(`\nIntegration lag while ingesting at full speed (${fmt(lag.rate)} events/s, batches of 100, ${SECONDS * 2} s, ${fmt(lag.leaves)} leaves): p50 ${fmt(lag.p50)} ms, p99 ${fmt(lag.p99)} ms, max ${fmt(lag.max)} ms (AUDIT_LOG_INTERVAL_MS=1000)`);
-const proofs = on.proofs!;
-console.log(`GET /api/audit-log/proof/inclusion, random leaf of ${fmt(SEED_EVENTS)}+: ${fmt(proofs.rps)} req/s, p50 ${proofs.p50} ms, p99 ${proofs.p99} ms${proofs.failed > 0 ? `, ${proofs.failed} failed` : ''}`);
+
+const ingestRun = (side: Side, batch: number, seconds: number) =>
+  load({ url: `${side.server.base}/api/events`, method: 'POST', seconds, connections: 8, headers: AUTH, body: batchMaker(batch, AIDS) });
+
+const median = (runs: LoadResult[]): LoadResult => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
+
+const off = await startSide(false);
+const on = await startSide(true);
+try {
+  await Promise.all([seedEvents(off.pool, SEED_EVENTS), seedEvents(on.pool, SEED_EVENTS)]);
+  await caughtUp(on.pool, 600_000);
+  const catchUpRssMb = on.rss.peak();
+  // Both sides start ingesting from the same state, with no autovacuum of the seeded rows due
+  // to land inside one side's measurement.
+  for (const side of [off, on]) {
+    await side.pool.query('VACUUM (ANALYZE)');
+    await side.pool.query('CHECKPOINT');
+    side.rss.reset();
+  }
+  for (const batch of [100, 500]) {
+    for (const side of [off, on]) await ingestRun(side, batch, 2); // warm-up
+    for (let run = 0; run < RUNS; run++) {
+      for (const side of run % 2 === 0 ? [off, on] : [on, off]) {
+        await caughtUp(on.pool, 120_000);
+        side.ingest[batch]!.push(await ingestRun(side, batch, SECONDS));
+      }
+    }
+  }
+  for (const side of [off, on]) side.peakRssMb = side.rss.peak();
+  await stopSide(off);
+
+  const from = await caughtUp(on.pool, 120_000);
+  const run = await ingestRun(on, 100, SECONDS * 2);
+  const to = await caughtUp(on.pool, 120_000);
+  const lags = await lagsOf(on.pool, from, to);
+  const lag = { p50: percentile(lags, 50), p99: percentile(lags, 99), max: percentile(lags, 100), leaves: lags.length, rate: run.rps * 100 };
+  await on.pool.query('VACUUM (ANALYZE)');
+  const proof = () => `/api/audit-log/proof/inclusion?index=${Math.floor(Math.random() * to)}&size=${to}`;
+  const proofs = await medianOf(3, () => load({ url: `${on.server.base}/api/audit-log/proof/inclusion`, seconds: SECONDS, headers: AUTH, path: proof }));
+
+  console.log(`\nBoth servers (and their Postgres) on CPU 0, load on CPU 1; ${SEED_EVENTS.toLocaleString('en-US')} events seeded (and logged) first; ingest alternating between the sides, median of ${RUNS} × ${SECONDS} s per side after a warm-up; RATE_LIMIT_ENABLED=false\n`);
+  console.log('| measure | log off | log on | change |\n|---|---|---|---|');
+  for (const batch of [100, 500]) {
+    const [a, b] = [median(off.ingest[batch]!).rps * batch, median(on.ingest[batch]!).rps * batch];
+    console.log(`| POST /api/events, batches of ${batch} (events/s) | ${fmt(a)} | ${fmt(b)} | ${round(((b - a) / a) * 100)} % |`);
+  }
+  console.log(`| peak server RSS while ingesting (MB) | ${off.peakRssMb} | ${on.peakRssMb} | ${round(on.peakRssMb - off.peakRssMb)} MB |`);
+  for (const batch of [100, 500]) {
+    console.log(`\nRuns at batches of ${batch} (events/s, in order): off ${off.ingest[batch]!.map((r) => fmt(r.rps * batch)).join(', ')}; on ${on.ingest[batch]!.map((r) => fmt(r.rps * batch)).join(', ')}`);
+  }
+  console.log(`\nPeak server RSS while the integrator caught up with the ${fmt(SEED_EVENTS)} seeded events: ${catchUpRssMb} MB (the server idles at ~105 MB before it).`);
+  console.log(`\nIntegration lag while ingesting at full speed (${fmt(lag.rate)} events/s, batches of 100, ${SECONDS * 2} s, ${fmt(lag.leaves)} leaves): p50 ${fmt(lag.p50)} ms, p99 ${fmt(lag.p99)} ms, max ${fmt(lag.max)} ms (AUDIT_LOG_INTERVAL_MS=1000)`);
+  console.log(`GET /api/audit-log/proof/inclusion, random leaf of ${fmt(SEED_EVENTS)}+: ${fmt(proofs.rps)} req/s, p50 ${proofs.p50} ms, p99 ${proofs.p99} ms${proofs.failed > 0 ? `, ${proofs.failed} failed` : ''}`);
+} finally {
+  for (const side of [off, on]) await stopSide(side);
+}
