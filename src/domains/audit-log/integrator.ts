@@ -9,7 +9,7 @@ import { appendEntries, BUNDLE_WIDTH } from './entries.js';
 import type { LeafHashCache } from './leaf-cache.js';
 import { adminLeaf, eventLeafRef, type LeafRef } from './leaves.js';
 import {
-  findEvents, insertCheckpoint, latestCheckpoint, lockState, oldestWaiting, pendingAdmin, pendingEvents, readBundles, saveState,
+  findEvents, insertCheckpoint, latestCheckpoint, oldestWaiting, pendingAdmin, pendingEvents, readBundles, readState, saveState,
   snapshotHorizon, tileReader, tryIntegratorLock, writeBundles, writeTiles, type LogState,
 } from './repository.js';
 
@@ -182,7 +182,7 @@ export function createIntegrator(deps: IntegratorDeps) {
   async function integrate(client: pg.PoolClient, signal: AbortSignal): Promise<IntegrationResult> {
     if (!(await tryIntegratorLock(client))) return { status: 'skipped' };
     const horizon = await snapshotHorizon(client);
-    const state = await lockState(client);
+    const state = await readState(client);
     const startSize = state.size;
     // Per run, never kept: subtrees hashed from tiles this transaction wrote die with a rollback.
     const subtrees = new SubtreeCache();

@@ -39,22 +39,28 @@ export interface LogState {
   partialSeq: number | null;
 }
 
-/** The integrator's state row, locked for this transaction (created on first use). */
-export async function lockState(q: Queryable): Promise<LogState> {
-  await q.query('INSERT INTO audit_log_state (id) VALUES (1) ON CONFLICT (id) DO NOTHING');
+/**
+ * The integrator's state (all zero before the first run). A plain read, not a row lock: the
+ * advisory lock already makes the run single-flight, and a lock or a write would give the run a
+ * transaction id from its start. Every other session's cleanup horizon (HOT pruning of the rows
+ * ingest updates, like agents.last_seen_at) would then wait for the whole run, where saveState
+ * at the end holds it only while the run writes.
+ */
+export async function readState(q: Queryable): Promise<LogState> {
   const { rows } = await q.query<{ size: string; watermark: string; partial_seq: string | null }>(
-    'SELECT size, watermark, partial_seq FROM audit_log_state WHERE id = 1 FOR UPDATE',
+    'SELECT size, watermark, partial_seq FROM audit_log_state WHERE id = 1',
   );
-  const row = rows[0]!;
+  const row = rows[0];
+  if (row === undefined) return { size: 0, watermark: 0, partialSeq: null };
   return { size: num(row.size), watermark: num(row.watermark), partialSeq: row.partial_seq === null ? null : num(row.partial_seq) };
 }
 
 export async function saveState(q: Queryable, state: LogState): Promise<void> {
-  await q.query('UPDATE audit_log_state SET size = $1, watermark = $2, partial_seq = $3, updated_at = now() WHERE id = 1', [
-    state.size,
-    state.watermark,
-    state.partialSeq,
-  ]);
+  await q.query(
+    `INSERT INTO audit_log_state (id, size, watermark, partial_seq, updated_at) VALUES (1, $1, $2, $3, now())
+     ON CONFLICT (id) DO UPDATE SET size = excluded.size, watermark = excluded.watermark, partial_seq = excluded.partial_seq, updated_at = excluded.updated_at`,
+    [state.size, state.watermark, state.partialSeq],
+  );
 }
 
 /** The tree size integrated so far (0 before the first run). */

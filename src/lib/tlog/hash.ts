@@ -4,10 +4,11 @@ import { hash } from 'node:crypto';
 // (0x01), so no leaf can be passed off as an interior node (second-preimage resistance).
 // Node's one-shot digest rather than a JS one: proofs from height-8 tiles hash hundreds of
 // nodes each, and it measured about twice as fast as @noble/hashes on 65-byte inputs.
-// The digest comes back as a 32-character latin1 ('binary') string and is copied into a slice of Node's
-// shared Buffer pool: a 'buffer' result is a fresh ArrayBuffer outside V8's heap per call, which
-// measured about three times the cost of the digest itself (1.1 µs against 0.35 µs per node).
-// A hash kept long-term must be copied out of the pool (SubtreeCache keeps the string instead).
+// The digest comes back as a 32-character latin1 ('binary') string and is copied into a slice
+// of Node's shared Buffer pool: a 'buffer' result is a fresh ArrayBuffer outside V8's heap per
+// call, which measured three times the cost of the digest itself (1.1 µs against 0.35 µs for a
+// node). A hash kept long-term must not stay a slice of the pool, which it would keep alive
+// (SubtreeCache and the remembered leaf hashes keep the string instead).
 
 /** SHA-256 of `data` (a string as UTF-8) as a 32-character latin1 string. */
 export const sha256Latin1 = (data: Uint8Array | string): string => hash('sha256', data, 'binary');

@@ -155,8 +155,8 @@ async function readTiles(keys: TileKey[], read: TileReader): Promise<Map<string,
 function storedInterior(data: Uint8Array, offset: number, count: number): Uint8Array | undefined {
   if (count === 1 || data.length !== FULL_TILE_BYTES) return undefined;
   const at = (TILE_WIDTH + TILE_WIDTH - (2 * TILE_WIDTH) / count + offset / count) * HASH_SIZE;
-  // A copy: a view would keep the whole tile alive in a SubtreeCache.
-  return data.slice(at, at + HASH_SIZE);
+  // A copy: a proof must not hand out a view into stored (and cached) tile bytes.
+  return new Uint8Array(data.subarray(at, at + HASH_SIZE));
 }
 
 function splitHashes(data: Uint8Array): Uint8Array[] {
