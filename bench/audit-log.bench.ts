@@ -6,6 +6,8 @@
 // them (off, on, on, off, …): this machine's speed drifts by tens of percent over minutes, and
 // runs taken back to back share the drift where two sides measured minutes apart do not. Before
 // each run the log-on side's integrator has caught up, so neither side's run pays for the other.
+// CPU per 1,000 events is read from /proc for the server process and its Postgres (postmaster
+// and backends) over each run and the log's catch-up right after it (median of the runs).
 // Peak RSS is sampled every 100 ms while ingesting, and separately while the log catches up
 // with the seeded backlog (written behind the server's back, so log off has no such phase).
 // Lag of a leaf = created_at of the first checkpoint that covers it (signed at the end of the
@@ -18,7 +20,7 @@ import { decodeEntry, BUNDLE_WIDTH } from '../src/domains/audit-log/entries.js';
 import { batchMaker } from './lib/batches.js';
 import { load, medianOf, type LoadResult } from './lib/load.js';
 import { seedEvents } from './lib/seed.js';
-import { BENCH_API_KEY, startBenchServer, type BenchServer } from './lib/server.js';
+import { BENCH_API_KEY, cpuSecondsOfTree, startBenchServer, type BenchServer } from './lib/server.js';
 import { percentile, round } from './lib/stats.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -72,6 +74,8 @@ interface Side {
   pool: pg.Pool;
   rss: ReturnType<typeof watchRss>;
   ingest: Record<number, LoadResult[]>;
+  /** CPU ms per 1,000 events of each ingest run: the server process, and its Postgres. */
+  cpu: Record<number, Array<{ server: number; postgres: number }>>;
   /** Peak RSS while ingesting (the steady state both sides share). */
   peakRssMb: number;
   stopped: boolean;
@@ -86,7 +90,7 @@ function watchRss(server: BenchServer): { peak(): number; reset(): void; stop():
 async function startSide(enabled: boolean): Promise<Side> {
   const server = await startBenchServer({ AUDIT_LOG_ENABLED: String(enabled) }, enabled ? 4700 : 4650);
   const pool = new pg.Pool({ connectionString: server.databaseUrl, max: 2 });
-  return { enabled, server, pool, rss: watchRss(server), ingest: { 100: [], 500: [] }, peakRssMb: 0, stopped: false };
+  return { enabled, server, pool, rss: watchRss(server), ingest: { 100: [], 500: [] }, cpu: { 100: [], 500: [] }, peakRssMb: 0, stopped: false };
 }
 
 async function stopSide(side: Side): Promise<void> {
@@ -101,6 +105,7 @@ const ingestRun = (side: Side, batch: number, seconds: number) =>
   load({ url: `${side.server.base}/api/events`, method: 'POST', seconds, connections: 8, headers: AUTH, body: batchMaker(batch, AIDS) });
 
 const median = (runs: LoadResult[]): LoadResult => [...runs].sort((a, b) => a.rps - b.rps)[Math.floor(runs.length / 2)]!;
+const medianNumber = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
 const off = await startSide(false);
 const on = await startSide(true);
@@ -120,7 +125,16 @@ try {
     for (let run = 0; run < RUNS; run++) {
       for (const side of run % 2 === 0 ? [off, on] : [on, off]) {
         await caughtUp(on.pool, 120_000);
-        side.ingest[batch]!.push(await ingestRun(side, batch, SECONDS));
+        const [server0, postgres0] = [cpuSecondsOfTree(side.server.pid), cpuSecondsOfTree(side.server.postmaster)];
+        const result = await ingestRun(side, batch, SECONDS);
+        // Includes the integrator's work after the run (the next wait for catch-up is outside).
+        await caughtUp(on.pool, 120_000);
+        const thousands = (result.rps * batch * SECONDS) / 1000;
+        side.ingest[batch]!.push(result);
+        side.cpu[batch]!.push({
+          server: ((cpuSecondsOfTree(side.server.pid) - server0) * 1000) / thousands,
+          postgres: ((cpuSecondsOfTree(side.server.postmaster) - postgres0) * 1000) / thousands,
+        });
       }
     }
   }
@@ -141,6 +155,12 @@ try {
   for (const batch of [100, 500]) {
     const [a, b] = [median(off.ingest[batch]!).rps * batch, median(on.ingest[batch]!).rps * batch];
     console.log(`| POST /api/events, batches of ${batch} (events/s) | ${fmt(a)} | ${fmt(b)} | ${round(((b - a) / a) * 100)} % |`);
+  }
+  for (const batch of [100, 500]) {
+    for (const who of ['server', 'postgres'] as const) {
+      const [a, b] = [off, on].map((side) => medianNumber(side.cpu[batch]!.map((c) => c[who])));
+      console.log(`| CPU ms per 1,000 events, ${who === 'server' ? 'server process' : 'its Postgres'}, batches of ${batch} | ${round(a!)} | ${round(b!)} | ${round(b! - a!)} ms |`);
+    }
   }
   console.log(`| peak server RSS while ingesting (MB) | ${off.peakRssMb} | ${on.peakRssMb} | ${round(on.peakRssMb - off.peakRssMb)} MB |`);
   for (const batch of [100, 500]) {

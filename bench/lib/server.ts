@@ -12,6 +12,8 @@ export interface BenchServer {
   base: string;
   databaseUrl: string;
   pid: number;
+  /** Its PostgreSQL's postmaster pid (the backends are its children). */
+  postmaster: number;
   /** Resident set size of the server process in MB (from /proc). */
   rssMb(): number;
   stop(): Promise<void>;
@@ -39,7 +41,14 @@ export function readRssMb(pid: number): number {
 
 /** A process and its current children, as pid strings. */
 function processTree(pid: number): string[] {
-  const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').filter((p) => p.trim() !== '');
+  let listed = '';
+  try {
+    listed = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+  } catch (err) {
+    // ps exits 1 when it lists nothing: a process without children.
+    if ((err as { status?: number }).status !== 1) throw err;
+  }
+  const children = listed.split('\n').filter((p) => p.trim() !== '');
   return [String(pid), ...children.map((p) => p.trim())];
 }
 
@@ -113,7 +122,7 @@ export function cpuSecondsOfTree(pid: number): number {
  * it), both pinned to CPU 0 with taskset so the load generator has CPU 1 to itself.
  */
 export async function startBenchServer(env: Record<string, string> = {}, port = 4600): Promise<BenchServer> {
-  const { dir, pg } = await startBenchPostgres(port + 1000);
+  const { dir, pg, postmaster } = await startBenchPostgres(port + 1000);
   // The compiled server, as production runs it (`npm run bench` builds dist/ first).
   // BENCH_SERVER_NODE_ARGS: extra node flags for the server (after those of `npm start`, so they
   // win), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`.
@@ -141,6 +150,7 @@ export async function startBenchServer(env: Record<string, string> = {}, port = 
     base,
     databaseUrl: pg.url,
     pid: serverPid,
+    postmaster,
     rssMb: () => readRssMb(serverPid),
     async stop() {
       await stopChild(child);
