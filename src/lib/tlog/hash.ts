@@ -11,7 +11,7 @@ import { hash } from 'node:crypto';
 // (SubtreeCache and the remembered leaf hashes keep the string instead).
 
 /** SHA-256 of `data` (a string as UTF-8) as a 32-character latin1 string. */
-export const sha256Latin1 = (data: Uint8Array | string): string => hash('sha256', data, 'binary');
+const sha256Latin1 = (data: Uint8Array | string): string => hash('sha256', data, 'binary');
 /** The bytes of a latin1 digest string. */
 export const latin1Bytes = (digest: string): Uint8Array => Buffer.from(digest, 'latin1');
 const sha256 = (data: Uint8Array): Uint8Array => latin1Bytes(sha256Latin1(data));
