@@ -34,6 +34,7 @@ function event(): StoredEvent {
     producer: 'apikey:0123456789abcdef',
     seq: 0,
     createdAt: new Date(),
+    txid: 0,
   };
 }
 

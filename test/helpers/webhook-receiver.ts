@@ -77,6 +77,7 @@ export function storedEvent(fields: Partial<StoredEvent> & { type: string }): St
     producer: 'apikey:0123456789abcdef',
     seq: 1,
     createdAt: new Date(),
+    txid: 1,
     ...fields,
   };
 }

@@ -37,7 +37,7 @@ WITH ins AS (
     unnest($10::varchar[]), unnest($11::varchar[])
   )
   ON CONFLICT (id) DO NOTHING
-  RETURNING id, seq, created_at, aid_a, aid_b, producer
+  RETURNING id, seq, created_at, txid, aid_a, aid_b, producer
 ), touched AS (
   UPDATE agents SET last_seen_at = now()
   WHERE aid = ANY(ARRAY(
@@ -55,13 +55,14 @@ WITH ins AS (
     SELECT '{"v":1,"seq":[' || string_agg(seq::text, ',' ORDER BY seq) || ']}' FROM chunks GROUP BY chunk ORDER BY chunk
   )) AS payload
 )
-SELECT ins.id, ins.seq, ins.created_at FROM ins CROSS JOIN notified`;
+SELECT ins.id, ins.seq, ins.created_at, ins.txid FROM ins CROSS JOIN notified`;
 
 /** Every column as Postgres' text output: created_at is then converted once per batch, not per row. */
 interface PersistedRow {
   id: string;
   seq: string;
   created_at: string;
+  txid: string;
 }
 
 /**
@@ -75,9 +76,11 @@ export async function storeEvents(client: Queryable, events: readonly NewEvent[]
   const assigned = new Map<string, PersistedRow>();
   for (const row of rows) assigned.set(row.id, row);
   const stored: StoredEvent[] = [];
-  // Every row of one statement has the same created_at (now()), so it is converted once.
+  // Every row of one statement has the same created_at (now()) and txid, so each is converted once.
   let createdText: string | undefined;
   let createdAt = new Date(0);
+  let txidText: string | undefined;
+  let txid = 0;
   for (const event of events) {
     const row = assigned.get(event.id);
     if (row === undefined) continue;
@@ -85,15 +88,19 @@ export async function storeEvents(client: Queryable, events: readonly NewEvent[]
       createdText = row.created_at;
       createdAt = new Date(isoOf(createdText));
     }
-    stored.push(storedEvent(event, Number(row.seq), createdAt));
+    if (row.txid !== txidText) {
+      txidText = row.txid;
+      txid = Number(txidText);
+    }
+    stored.push(storedEvent(event, Number(row.seq), createdAt, txid));
   }
   return stored;
 }
 
 /** Spelled out: an object spread of the event costs ~50 times more (ingest stores ~10^4 events/s). */
-function storedEvent(e: NewEvent, seq: number, createdAt: Date): StoredEvent {
+function storedEvent(e: NewEvent, seq: number, createdAt: Date, txid: number): StoredEvent {
   const { id, type, ts, aidA, aidB, sessionId, runId, grants, payload, source, producer } = e;
-  return { id, type, ts, aidA, aidB, sessionId, runId, grants, payload, source, producer, seq, createdAt };
+  return { id, type, ts, aidA, aidB, sessionId, runId, grants, payload, source, producer, seq, createdAt, txid };
 }
 
 /**

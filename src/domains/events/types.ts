@@ -23,6 +23,8 @@ export interface NewEvent extends EventRecord {
 export interface StoredEvent extends NewEvent {
   seq: number;
   createdAt: Date;
+  /** The writing transaction's id (audit_events.txid): the audit log remembers leaves by it. */
+  txid: number;
 }
 
 /** `handshake.completed` ≡ `handshake.complete` (EVENTS.md §1.3). */

@@ -6,7 +6,7 @@ import { createTally } from '../../../src/domains/projections/tally.js';
 import { tctRowOf } from '../../../src/domains/projections/tcts.js';
 
 const event = (payload: unknown): StoredEvent => ({
-  id: randomUUID(), seq: 1, createdAt: new Date(), type: 'x', ts: new Date(1716638400_000), aidA: null, aidB: null,
+  id: randomUUID(), seq: 1, createdAt: new Date(), txid: 1, type: 'x', ts: new Date(1716638400_000), aidA: null, aidB: null,
   sessionId: 's-1', runId: null, grants: null, payload, source: 'playground', producer: 'anonymous',
 });
 
