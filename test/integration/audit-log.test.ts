@@ -194,6 +194,27 @@ describe('the audit log', () => {
     expect(newest.root.toString('base64')).toBe(body.checkpoints[0].root);
   });
 
+  it('takes remembered transactions from memory and reads back the rest, in commit-safe order', async () => {
+    const before = await checkpoint();
+    const run = `run-${randomUUID()}`;
+    await ingest(40, `${run}-a`); // remembered
+    await app.db.execute(sql`INSERT INTO audit_events (id, type, ts, run_id, producer)
+      SELECT gen_random_uuid(), 'capability.invoked', now(), ${`${run}-b`}, 'sql' FROM generate_series(1, 3)`); // not remembered
+    await ingest(25, `${run}-c`); // remembered
+    await ingest(10, `${run}-d`); // remembered, then one row deleted: read back
+    await app.db.execute(sql`DELETE FROM audit_events WHERE seq = (SELECT max(seq) FROM audit_events WHERE run_id = ${`${run}-d`}) - 4`);
+    await ingest(5, `${run}-e`); // remembered
+    expect(app.auditLog.rememberedCount()).toBe(80);
+    await app.auditLog.run();
+    expect(app.auditLog.rememberedCount()).toBe(0);
+    const after = await checkpoint();
+    expect(after.size).toBe(before.size + 40 + 3 + 25 + 9 + 5);
+    expect(merkleRoot(await allLeafHashes(after.size)).equals(after.root)).toBe(true);
+    const logged = (await get(`/api/audit-log/entries?offset=${before.size}&limit=1000`)).json().entries as Array<{ id: string }>;
+    const { rows } = await app.db.execute<{ id: string }>(sql`SELECT id FROM audit_events WHERE run_id LIKE ${`${run}-%`} ORDER BY txid, seq`);
+    expect(logged.map((e) => e.id)).toEqual(rows.map((r) => r.id));
+  });
+
   it('takes a transaction larger than a step in parts, each row once, in seq order', async () => {
     const before = await checkpoint();
     await app.db.execute(sql`INSERT INTO audit_events (id, type, ts, producer)

@@ -2,9 +2,9 @@ import fp from 'fastify-plugin';
 import { hashLeafTextLatin1 } from '../../lib/tlog/index.js';
 import type { StoredEvent } from '../events/index.js';
 import { createIntegrator, type Integrator } from './integrator.js';
-import { LeafHashCache } from './leaf-cache.js';
 import { storedEventLeafJcs } from './leaves.js';
 import { createAuditLogMetrics } from './metrics.js';
+import { RememberedLeaves, type RememberedEvent } from './remembered.js';
 import { latestCheckpoint, readSize } from './repository.js';
 import { auditLogRoutes } from './routes.js';
 import { createAuditLogService } from './service.js';
@@ -20,7 +20,7 @@ declare module 'fastify' {
   }
 }
 
-/** Remembered leaf hashes: at 10,000 events/s, five seconds of ingest (~10 MB at most). */
+/** Remembered leaves: at 10,000 events/s, five seconds of ingest (~5 MB at most). */
 const REMEMBERED_LEAVES = 50_000;
 
 /** The checkpoint origin and signed-note key name (C2SP tlog-checkpoint): `<CP_BASE_URL host>/audit`. */
@@ -37,17 +37,21 @@ export default fp(
   async (app) => {
     const metrics = createAuditLogMetrics(app.metrics.registry, app.clock);
     const log = app.log.child({ job: 'audit-log' });
-    const remembered = new LeafHashCache(REMEMBERED_LEAVES);
+    const remembered = new RememberedLeaves(REMEMBERED_LEAVES);
     const integrator = createIntegrator({ pool: app.pool, origin: auditLogOrigin(app.config.CP_BASE_URL), seed: app.identity.seed, remembered });
     const remember = (stored: readonly StoredEvent[]): void => {
-      if (!app.config.AUDIT_LOG_ENABLED) return;
-      for (const event of stored) {
-        try {
-          remembered.remember(event.id, hashLeafTextLatin1(storedEventLeafJcs(event)));
-        } catch {
-          // A value JCS cannot encode: the integrator hashes the row it reads back instead.
-        }
+      if (!app.config.AUDIT_LOG_ENABLED || stored.length === 0) return;
+      // One statement's rows, all of one transaction (a transaction may persist several times).
+      const txid = stored[0]!.txid;
+      const events: RememberedEvent[] = [];
+      try {
+        for (const e of stored) events.push({ seq: e.seq, id: e.id, createdMs: e.createdAt.getTime(), latin1Hash: hashLeafTextLatin1(storedEventLeafJcs(e)) });
+      } catch {
+        // A value JCS cannot encode: the integrator reads the whole transaction back instead.
+        remembered.forget(txid);
+        return;
       }
+      remembered.remember(txid, events);
     };
     const run: Integrator['run'] = async (signal) => {
       try {

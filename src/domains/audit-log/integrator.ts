@@ -1,25 +1,28 @@
 import { drizzle } from 'drizzle-orm/node-postgres';
 import type pg from 'pg';
 import {
-  EMPTY_ROOT, SubtreeCache, appendLeaves, formatCheckpoint, signNote, treeHash, type GrownTile, type TileReader,
+  EMPTY_ROOT, HASH_SIZE, SubtreeCache, appendLeaves, formatCheckpoint, signNote, treeHash, type GrownTile, type TileReader,
 } from '../../lib/tlog/index.js';
-import { isoOf, type TextRow } from '../../db/raw-query.js';
 import type { AuditRow } from '../admin-audit/index.js';
 import { appendEntries, BUNDLE_WIDTH } from './entries.js';
-import type { LeafHashCache } from './leaf-cache.js';
 import { adminLeaf, eventLeafRef, type LeafRef } from './leaves.js';
+import type { RememberedLeaves, TransactionLeaves } from './remembered.js';
 import {
-  findEvents, insertCheckpoint, latestCheckpoint, oldestWaiting, pendingAdmin, pendingEvents, readBundles, readState, saveState,
-  snapshotHorizon, tileReader, tryIntegratorLock, writeBundles, writeTiles, type LogState,
+  insertCheckpoint, latestCheckpoint, oldestWaiting, pendingAdmin, pendingEventRecords, pendingTransactions, planIndexWalks, readBundles,
+  readState, saveState, snapshotHorizon, tileReader, tryIntegratorLock, writeBundles, writeTiles, type LogState,
 } from './repository.js';
 
 /**
- * Events read and hashed per page (one round trip each, plus one for admin rows); a run takes
- * pages until it reaches the horizon or the cap, and writes its tiles and bundles once at the end.
+ * Events per page: a page of remembered transactions covers up to PAGE_ROWS events in one
+ * summary query (plus one for admin rows); a run takes pages until it reaches the horizon or
+ * the cap, and writes its tiles and bundles once at the end.
  */
 const PAGE_ROWS = 5_000;
 const MAX_LEAVES_PER_RUN = 25_000;
-/** Whole event records read back (and hashed) per round trip, for hashes not remembered. */
+/**
+ * Whole event records read back (and hashed) per page, for transactions not remembered (a
+ * restart, another replica's events, rows written in SQL): only a slice of them is alive at once.
+ */
 const READ_BACK_ROWS = 500;
 
 export interface IntegratorDeps {
@@ -28,8 +31,8 @@ export interface IntegratorDeps {
   origin: string;
   /** The CP's Ed25519 seed (the identity that signs the manifest and revocation list). */
   seed: Uint8Array;
-  /** Leaf hashes of events this process stored (remembered at commit). */
-  remembered: LeafHashCache;
+  /** Leaves of the transactions this process stored (remembered at commit). */
+  remembered: RememberedLeaves;
 }
 
 export type IntegrationResult =
@@ -46,65 +49,82 @@ export type IntegrationResult =
     };
 
 /**
- * The leaves of the next page, moving `state` past them: up to PAGE_ROWS events in (txid, seq)
- * order after the state's position, and the admin rows of every transaction the page reaches,
- * before that transaction's events. A page that stops inside a transaction leaves `partialSeq`
- * set, so one huge transaction is taken in parts.
+ * The leaves of the next page, moving `state` past them, with every transaction's admin rows
+ * before its events. Remembered transactions come from memory; the others are read back, in
+ * pages of whole records up to the next remembered one. A read-back page that stops inside a
+ * transaction leaves `partialSeq` set, so one huge transaction is taken in parts.
  */
-async function nextPage(client: pg.PoolClient, state: LogState, horizon: number, remembered: LeafHashCache): Promise<LeafRef[]> {
-  const page = { fromTxid: state.watermark, afterSeq: state.partialSeq ?? Number.MIN_SAFE_INTEGER, horizon, limit: PAGE_ROWS };
-  const events = await eventLeaves(client, await pendingEvents(client, page), remembered);
-  const last = events.length === PAGE_ROWS ? events[events.length - 1] : undefined;
-  const full = last !== undefined;
-  // Admin rows not taken yet: those of the watermark's transaction unless its events began.
-  const adminFrom = state.partialSeq === null ? state.watermark : state.watermark + 1;
-  const adminTo = full ? last.txid + 1 : horizon;
-  const admin = adminFrom < adminTo ? await pendingAdmin(drizzle(client), adminFrom, adminTo) : [];
-  if (full) {
-    state.watermark = last.txid;
-    state.partialSeq = last.seq;
-  } else {
-    state.watermark = horizon;
-    state.partialSeq = null;
+async function nextPage(client: pg.PoolClient, state: LogState, horizon: number, remembered: RememberedLeaves): Promise<LeafRef[]> {
+  let readUpTo = horizon;
+  if (state.partialSeq === null) {
+    const page = await rememberedPage(client, state.watermark, horizon, remembered);
+    if (page.readBackUpTo === undefined) return withAdmin(client, state, page.upTo, page.events);
+    readUpTo = page.readBackUpTo;
   }
-  return mergeByTxid(admin, events);
+  const rows = await pendingEventRecords(client, {
+    fromTxid: state.watermark,
+    afterSeq: state.partialSeq ?? Number.MIN_SAFE_INTEGER,
+    horizon: readUpTo,
+    limit: READ_BACK_ROWS,
+  });
+  const events = rows.map((row) => ({ txid: Number(row['txid']), seq: Number(row['seq']), leaf: eventLeafRef(row) }));
+  const last = events.length === READ_BACK_ROWS ? events[events.length - 1] : undefined;
+  if (last === undefined) return withAdmin(client, state, readUpTo, events);
+  return withAdmin(client, state, last.txid, events, last.seq);
 }
 
 /**
- * The leaves of a page of event positions, in page order: the hash remembered at commit when
- * this process stored the event, else hashed from the row read back.
+ * The remembered transactions at the front of what waits from txid `from` (one summary query
+ * over up to PAGE_ROWS events): their events and the txid all of them are below (`upTo`). When
+ * the first waiting transaction is not remembered, nothing is taken and `readBackUpTo` says how
+ * far to read back: to the next remembered transaction, or the horizon.
  */
-async function eventLeaves(client: pg.PoolClient, positions: TextRow[], remembered: LeafHashCache): Promise<PagedLeaf[]> {
-  const createdMs = lastParsed((text) => Date.parse(isoOf(text)));
-  const hashes = positions.map((row) => remembered.take(row['id']!));
-  const missing = positions.filter((_, i) => hashes[i] === undefined).map((row) => row['id']!);
-  const read = new Map<string, LeafRef>();
-  // In slices, so that only a slice of whole records is alive at once (they are read for a
-  // backlog: a restart, another replica's events, rows written in SQL).
-  for (let at = 0; at < missing.length; at += READ_BACK_ROWS) {
-    for (const row of await findEvents(client, missing.slice(at, at + READ_BACK_ROWS))) read.set(row['id']!, eventLeafRef(row));
+async function rememberedPage(
+  client: pg.PoolClient,
+  from: number,
+  horizon: number,
+  remembered: RememberedLeaves,
+): Promise<{ events: PagedLeaf[]; upTo: number; readBackUpTo?: number }> {
+  const page = await pendingTransactions(client, { fromTxid: from, horizon, limit: PAGE_ROWS });
+  // A full page may cut its last transaction short: it waits for the next page.
+  const whole = page.rows < PAGE_ROWS ? page.transactions : page.transactions.slice(0, -1);
+  const events: PagedLeaf[] = [];
+  for (const summary of whole) {
+    const tx = remembered.take(summary);
+    if (tx === undefined) {
+      if (events.length > 0) return { events, upTo: summary.txid };
+      const next = whole.find((s) => s.txid > summary.txid && remembered.matches(s));
+      return { events, upTo: from, readBackUpTo: next?.txid ?? horizon };
+    }
+    pushLeaves(events, tx);
   }
-  return positions.map((row, i) => {
-    const id = row['id']!;
-    const hash = hashes[i];
-    const leaf: LeafRef | undefined = hash === undefined ? read.get(id) : { kind: 'event', id, createdMs: createdMs(row['created_at']!), hash };
-    // Rows below the horizon are final; only a DELETE racing the integrator removes one.
-    if (leaf === undefined) throw new Error(`audit event ${id} vanished while being integrated`);
-    return { txid: Number(row['txid']), seq: Number(row['seq']), leaf };
-  });
+  if (whole.length < page.transactions.length) {
+    // Nothing whole on this page: one transaction of PAGE_ROWS events or more, read back in parts.
+    if (whole.length === 0) return { events, upTo: from, readBackUpTo: horizon };
+    return { events, upTo: whole[whole.length - 1]!.txid + 1 };
+  }
+  return { events, upTo: horizon };
 }
 
-/** `parse` remembering its last input: the events of one transaction share their created_at text. */
-function lastParsed(parse: (text: string) => number): (text: string) => number {
-  let lastText: string | undefined;
-  let lastValue = 0;
-  return (text) => {
-    if (text !== lastText) {
-      lastValue = parse(text);
-      lastText = text;
-    }
-    return lastValue;
-  };
+function pushLeaves(into: PagedLeaf[], tx: TransactionLeaves): void {
+  for (let i = 0; i < tx.seqs.length; i++) {
+    const hash = tx.hashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
+    into.push({ txid: tx.txid, seq: tx.seqs[i]!, leaf: { kind: 'event', id: tx.ids[i]!, createdMs: tx.createdMs[i]!, hash } });
+  }
+}
+
+/**
+ * `events` with the admin rows not taken yet merged in, moving `state` to its new position:
+ * every transaction below `upTo` is in (or, with `partialSeq`, txid `upTo` up to that seq).
+ * Admin rows of the watermark's transaction are taken unless its events began.
+ */
+async function withAdmin(client: pg.PoolClient, state: LogState, upTo: number, events: readonly PagedLeaf[], partialSeq: number | null = null): Promise<LeafRef[]> {
+  const adminFrom = state.partialSeq === null ? state.watermark : state.watermark + 1;
+  const adminTo = partialSeq === null ? upTo : upTo + 1;
+  const admin = adminFrom < adminTo ? await pendingAdmin(drizzle(client), adminFrom, adminTo) : [];
+  state.watermark = upTo;
+  state.partialSeq = partialSeq;
+  return mergeByTxid(admin, events);
 }
 
 interface PagedLeaf {
@@ -182,6 +202,7 @@ export function createIntegrator(deps: IntegratorDeps) {
   async function integrate(client: pg.PoolClient, signal: AbortSignal): Promise<IntegrationResult> {
     if (!(await tryIntegratorLock(client))) return { status: 'skipped' };
     const horizon = await snapshotHorizon(client);
+    await planIndexWalks(client);
     const state = await readState(client);
     const startSize = state.size;
     // Per run, never kept: subtrees hashed from tiles this transaction wrote die with a rollback.
@@ -192,6 +213,7 @@ export function createIntegrator(deps: IntegratorDeps) {
       const leaves = await nextPage(client, state, horizon, deps.remembered);
       if (leaves.length > 0) root = await appendPage(writes, state, leaves, subtrees);
     }
+    deps.remembered.forgetBelow(state.watermark);
     await writes.flush();
     await saveState(client, state);
     const latest = await latestCheckpoint(client);

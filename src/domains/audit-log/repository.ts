@@ -8,6 +8,7 @@ import type { Page } from '../../lib/pagination.js';
 import { HASH_SIZE, TileReadError, type GrownTile, type TileKey, type TileReader } from '../../lib/tlog/index.js';
 import type { AuditRow } from '../admin-audit/index.js';
 import { EVENT_VIEW_COLUMNS } from '../events/index.js';
+import type { TransactionSummary } from './remembered.js';
 
 /** A pool or one checked-out client (inside a transaction). */
 export type Queryable = Pick<pg.Pool, 'query'>;
@@ -70,14 +71,49 @@ export async function readSize(q: Queryable): Promise<number> {
 }
 
 /**
- * Where the next `limit` events after (`fromTxid`, `afterSeq`) written by transactions below
- * `horizon` sit, in commit-safe order (txid, seq): id, txid, seq and created_at as text
- * (audit_events_txid_seq_idx). The records themselves are read only for hashes not in memory.
+ * Plans the integrator's queries over audit_events as walks of audit_events_txid_seq_idx in
+ * (txid, seq) order that stop at their LIMIT. Rows the last statistics did not see are
+ * estimated far too few, and the planner then picks a bitmap scan that reads every row up to
+ * the horizon and sorts them, once per page: a backlog of a million rows would be read again
+ * for every page of it. Transaction-scoped (SET LOCAL).
  */
-export async function pendingEvents(q: Queryable, page: { fromTxid: number; afterSeq: number; horizon: number; limit: number }): Promise<TextRow[]> {
+export async function planIndexWalks(q: Queryable): Promise<void> {
+  await q.query('SET LOCAL enable_bitmapscan = off');
+}
+
+/**
+ * One summary per transaction (txid, count, seq bounds and sum) of the next `limit` events at
+ * or after txid `fromTxid` written below `horizon`, in txid order; `rows` is how many events
+ * the page covered. When it is `limit`, the last transaction may continue past the page.
+ */
+export async function pendingTransactions(
+  q: Queryable,
+  page: { fromTxid: number; horizon: number; limit: number },
+): Promise<{ transactions: TransactionSummary[]; rows: number }> {
+  const rows = await queryText(
+    q,
+    `SELECT txid, count(*) AS n, min(seq) AS min_seq, max(seq) AS max_seq, sum(seq) AS seq_sum
+     FROM (SELECT txid, seq FROM audit_events WHERE txid >= $1 AND txid < $2 ORDER BY txid, seq LIMIT $3) AS page
+     GROUP BY txid ORDER BY txid`,
+    [page.fromTxid, page.horizon, page.limit],
+  );
+  let covered = 0;
+  const transactions = rows.map((r) => {
+    const count = num(r['n']);
+    covered += count;
+    return { txid: num(r['txid']), count, minSeq: num(r['min_seq']), maxSeq: num(r['max_seq']), seqSum: r['seq_sum']! };
+  });
+  return { transactions, rows: covered };
+}
+
+/**
+ * The next `limit` whole event records after (`fromTxid`, `afterSeq`) written by transactions
+ * below `horizon`, in commit-safe order (txid, seq): txid, seq and EVENT_VIEW_COLUMNS as text.
+ */
+export async function pendingEventRecords(q: Queryable, page: { fromTxid: number; afterSeq: number; horizon: number; limit: number }): Promise<TextRow[]> {
   return queryText(
     q,
-    `SELECT id, txid, seq, created_at FROM audit_events
+    `SELECT txid, seq, ${EVENT_VIEW_COLUMNS} FROM audit_events
      WHERE (txid, seq) > ($1, $2) AND txid < $3 ORDER BY txid, seq LIMIT $4`,
     [page.fromTxid, page.afterSeq, page.horizon, page.limit],
   );
