@@ -1,7 +1,11 @@
 import { sql } from 'drizzle-orm';
 import { bigint, customType, pgTable, primaryKey, smallint, text, timestamp, varchar } from 'drizzle-orm/pg-core';
 
-/** Raw bytes (hashes, tiles, entry bundles). */
+/**
+ * Raw bytes (hashes, tiles, entry bundles). The log's columns are stored uncompressed (SET STORAGE
+ * EXTERNAL, drizzle/0008): hashes do not compress, and a partial tile or bundle is rewritten by
+ * every integrator run, which would run pglz over it each time.
+ */
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => 'bytea' });
 
 /**
