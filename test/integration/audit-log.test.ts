@@ -215,6 +215,17 @@ describe('the audit log', () => {
     expect(logged.map((e) => e.id)).toEqual(rows.map((r) => r.id));
   });
 
+  it('stores tiles and bundles uncompressed (no pglz over every rewrite)', async () => {
+    const { rows } = await app.db.execute<{ col: string; storage: string }>(sql`
+      SELECT attrelid::regclass::text || '.' || attname AS col, attstorage AS storage FROM pg_attribute
+      WHERE attrelid IN ('audit_log_tiles'::regclass, 'audit_log_bundles'::regclass) AND atttypid = 'bytea'::regtype ORDER BY 1`);
+    expect(rows).toEqual([
+      { col: 'audit_log_bundles.entries', storage: 'e' },
+      { col: 'audit_log_tiles.hashes', storage: 'e' },
+      { col: 'audit_log_tiles.interior', storage: 'e' },
+    ]);
+  });
+
   it('takes a transaction larger than a step in parts, each row once, in seq order', async () => {
     const before = await checkpoint();
     await app.db.execute(sql`INSERT INTO audit_events (id, type, ts, producer)
