@@ -2,7 +2,7 @@
 // the Agent Manifest and the revocation snapshot.
 
 export { b64uLength, decodeB64u, encodeB64u } from './base64url.js';
-export { jcs, jcsBytes, jcsSha256 } from './jcs.js';
+export { jcs, jcsBytes, jcsSha256, jcsWithMember } from './jcs.js';
 export {
   describeMemberProblem,
   findMemberProblem,

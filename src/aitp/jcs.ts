@@ -72,13 +72,27 @@ function canonicalArray(items: readonly unknown[]): string {
   return out + ']';
 }
 
-function canonicalObject(object: Record<string, unknown>): string {
+/**
+ * jcs(object) and, computed once on the way, the JCS text of its member `member` (undefined
+ * when it has none): event ids canonicalize a whole entry, and the audit log's leaf needs its
+ * payload alone.
+ */
+export function jcsWithMember(object: Record<string, unknown>, member: string): { text: string; member: string | undefined } {
+  if (!isPlainObject(object)) throw new TypeError('JCS encodes only plain objects');
+  const found: { text?: string } = {};
+  const text = canonicalObject(object, member, found);
+  return { text, member: found.text };
+}
+
+function canonicalObject(object: Record<string, unknown>, member?: string, found?: { text?: string }): string {
   const names = sortedNames(Object.keys(object));
   let out = '{';
   for (let index = 0; index < names.length; index++) {
     const name = names[index] as string;
     if (index > 0) out += ',';
-    out += canonicalString(name) + ':' + jcs(object[name]);
+    const value = jcs(object[name]);
+    if (name === member) found!.text = value;
+    out += canonicalString(name) + ':' + value;
   }
   return out + '}';
 }

@@ -84,7 +84,7 @@ export function storedEventLeafJcs(e: StoredEvent): string {
     createdAt: `"${toIso(e.createdAt)}"`,
     grants: e.grants === null ? 'null' : jcs(e.grants),
     id: `"${e.id}"`,
-    payload: jcs(e.payload),
+    payload: e.payloadJcs ?? jcs(e.payload),
     runId: jsonString(e.runId),
     sessionId: jsonString(e.sessionId),
     source: jsonString(e.source),

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { jcs } from '../../aitp/index.js';
+import { jcs, jcsWithMember } from '../../aitp/index.js';
 
 /** Any version and variant, case-insensitive (contract README §Bodies, EVENTS.md §4.1). */
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -27,11 +27,28 @@ export function uuidFromDigest(hexDigest: string, version: number): string {
  * an id per event, and it is cheaper than createHash for inputs this small.)
  */
 export function deriveEventId(producer: string, rawEntry: unknown): string {
-  return uuidFromDigest(hash('sha256', `aitp-event:v1\u0000${producer}\u0000${jcs(rawEntry)}`, 'hex'), 8);
+  return idFromCanonical(producer, jcs(rawEntry));
 }
+
+const idFromCanonical = (producer: string, entryJcs: string): string =>
+  uuidFromDigest(hash('sha256', `aitp-event:v1\u0000${producer}\u0000${entryJcs}`, 'hex'), 8);
 
 /** The entry's own id when it is a UUID (lower-cased), else the derived one (EVENTS.md §3). */
 export function eventIdFor(producer: string, rawEntry: Record<string, unknown>): string {
   const own = rawEntry['id'];
   return isUuid(own) ? own.toLowerCase() : deriveEventId(producer, rawEntry);
+}
+
+/**
+ * eventIdFor, and the JCS text of the event's payload when deriving the id canonicalized it on
+ * the way: the payload is the entry's `payload` member, or with `payloadIsEntry` the entry
+ * itself (EVENTS.md §2.2). The audit log hashes it into the event's leaf.
+ */
+export function eventIdAndPayloadJcs(producer: string, rawEntry: Record<string, unknown>, payloadIsEntry: boolean): { id: string; payloadJcs?: string } {
+  const own = rawEntry['id'];
+  if (isUuid(own)) return { id: own.toLowerCase() };
+  const { text, member } = jcsWithMember(rawEntry, 'payload');
+  const id = idFromCanonical(producer, text);
+  const payloadJcs = payloadIsEntry ? text : member;
+  return payloadJcs === undefined ? { id } : { id, payloadJcs };
 }

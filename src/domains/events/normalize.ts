@@ -1,7 +1,7 @@
 import { exceedsCodePoints as exceeds } from '../../lib/code-points.js';
 import { bodyInvalid, payloadTooLarge } from '../../lib/errors.js';
 import { isInRange, parseTimestamp } from '../../lib/timestamps.js';
-import { eventIdFor } from './event-id.js';
+import { eventIdAndPayloadJcs } from './event-id.js';
 import type { NewEvent } from './types.js';
 import { MAX_AID_LENGTH } from '../../lib/schemas.js';
 
@@ -89,8 +89,9 @@ export function normalizeEntry(raw: unknown, ctx: EntryContext): NewEvent {
   if (payloadBytes > MAX_PAYLOAD_BYTES) {
     throw payloadTooLarge(`event payload is ${payloadBytes} bytes, over ${MAX_PAYLOAD_BYTES}`, { index: ctx.index, eventType: type });
   }
+  const { id, payloadJcs } = eventIdAndPayloadJcs(ctx.producer, entry, payload === entry);
   return {
-    id: eventIdFor(ctx.producer, entry),
+    id,
     type,
     ts: eventTime(entry['ts'], ctx.nowMs),
     aidA: limited(entry, AID_A_MEMBERS, MAX_AID_LENGTH, ctx),
@@ -102,6 +103,7 @@ export function normalizeEntry(raw: unknown, ctx: EntryContext): NewEvent {
     source,
     producer: ctx.producer,
     payloadJson,
+    ...(payloadJcs === undefined ? {} : { payloadJcs }),
   };
 }
 

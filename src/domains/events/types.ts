@@ -17,6 +17,8 @@ export interface NewEvent extends EventRecord {
   producer: string;
   /** JSON.stringify(payload) when the producer already computed it (ingest's size check), reused for the insert. */
   payloadJson?: string;
+  /** jcs(payload) when the producer already computed it (deriving the event id), reused for the audit log's leaf. */
+  payloadJcs?: string;
 }
 
 /** A newly inserted event, with what the database assigned. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { describe, expect, it } from 'vitest';
-import { jcs, jcsBytes, jcsSha256 } from '../../../src/aitp/jcs.js';
+import { jcs, jcsBytes, jcsSha256, jcsWithMember } from '../../../src/aitp/jcs.js';
 import { JsonNumber, parseStrictJson } from '../../../src/aitp/strict-json.js';
 
 function readFixture<T>(path: string): T {
@@ -160,5 +160,19 @@ describe('RFC 8785 rules', () => {
   it('accepts an object without a prototype', () => {
     const bare = Object.assign(Object.create(null) as object, { b: 1, a: 2 });
     expect(jcs(bare)).toBe('{"a":2,"b":1}');
+  });
+});
+
+describe('jcsWithMember', () => {
+  it('is jcs of the object, with one top-level member canonicalized on the way', () => {
+    const object = { b: { d: [2, 1], c: 'x' }, a: -0, payload: { z: 1, y: [{ k: 'é', j: null }] } };
+    expect(jcsWithMember(object, 'payload')).toEqual({ text: jcs(object), member: jcs(object.payload) });
+    expect(jcsWithMember(object, 'b').member).toBe('{"c":"x","d":[2,1]}');
+    expect(jcsWithMember(object, 'missing')).toEqual({ text: jcs(object), member: undefined });
+  });
+
+  it('refuses what jcs refuses', () => {
+    expect(() => jcsWithMember(new Date() as unknown as Record<string, unknown>, 'payload')).toThrow(TypeError);
+    expect(() => jcsWithMember({ payload: '\ud800' }, 'payload')).toThrow(TypeError);
   });
 });

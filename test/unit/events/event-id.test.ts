@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { jcs } from '../../../src/aitp/index.js';
-import { deriveEventId, eventIdFor, isUuid, uuidFromDigest } from '../../../src/domains/events/event-id.js';
+import { deriveEventId, eventIdAndPayloadJcs, eventIdFor, isUuid, uuidFromDigest } from '../../../src/domains/events/event-id.js';
 
 describe('event ids (EVENTS.md §3)', () => {
   it('derives a UUIDv8 from SHA-256("aitp-event:v1" 0 producer 0 JCS(entry))', () => {
@@ -15,6 +15,18 @@ describe('event ids (EVENTS.md §3)', () => {
     expect(deriveEventId('apikey:0123456789abcdef', entry)).toBe(expected);
     expect(expected[14]).toBe('8');
     expect('89ab').toContain(expected[19]);
+  });
+
+  it('hands back the payload canonicalized while deriving the id, the same id either way', () => {
+    const payload = { z: [1, { y: 'é', x: null }], a: 1.5e-7, '10': true, '9': 'nine' };
+    const entry = { type: 'x', payload, ts: 3 };
+    expect(eventIdAndPayloadJcs('p', entry, false)).toEqual({ id: deriveEventId('p', entry), payloadJcs: jcs(payload) });
+    expect(eventIdAndPayloadJcs('p', entry, true)).toEqual({ id: deriveEventId('p', entry), payloadJcs: jcs(entry) });
+    const bare = { type: 'x', n: 1 };
+    expect(eventIdAndPayloadJcs('p', bare, true)).toEqual({ id: deriveEventId('p', bare), payloadJcs: jcs(bare) });
+    expect(eventIdAndPayloadJcs('p', bare, false)).toEqual({ id: deriveEventId('p', bare) });
+    // A client UUID is kept: nothing was canonicalized, so no payload text comes back.
+    expect(eventIdAndPayloadJcs('p', { id: 'A0EEBC99-9C0B-1EF8-BB6D-6BB9BD380A11', payload }, false)).toEqual({ id: 'a0eebc99-9c0b-1ef8-bb6d-6bb9bd380a11' });
   });
 
   it('is deterministic over member order and differs per producer', () => {
