@@ -4,8 +4,9 @@ import {
   EMPTY_ROOT, HASH_SIZE, SubtreeCache, appendLeaves, formatCheckpoint, signNote, treeHash, type GrownTile, type TileReader,
 } from '../../lib/tlog/index.js';
 import type { AuditRow } from '../admin-audit/index.js';
-import { appendEntries, BUNDLE_WIDTH } from './entries.js';
-import { adminLeaf, eventLeafRef, type LeafRef } from './leaves.js';
+import type { TextRow } from '../../db/raw-query.js';
+import { appendEntries, BUNDLE_WIDTH, type EntryRef } from './entries.js';
+import { adminLeaf, eventLeafRef } from './leaves.js';
 import type { RememberedLeaves, TransactionLeaves } from './remembered.js';
 import {
   insertCheckpoint, latestCheckpoint, oldestWaiting, pendingAdmin, pendingEventRecords, pendingTransactions, planIndexWalks, readBundles,
@@ -54,11 +55,11 @@ export type IntegrationResult =
  * pages of whole records up to the next remembered one. A read-back page that stops inside a
  * transaction leaves `partialSeq` set, so one huge transaction is taken in parts.
  */
-async function nextPage(client: pg.PoolClient, state: LogState, horizon: number, remembered: RememberedLeaves): Promise<LeafRef[]> {
+async function nextPage(client: pg.PoolClient, state: LogState, horizon: number, remembered: RememberedLeaves): Promise<PageLeaves> {
   let readUpTo = horizon;
   if (state.partialSeq === null) {
     const page = await rememberedPage(client, state.watermark, horizon, remembered);
-    if (page.readBackUpTo === undefined) return withAdmin(client, state, page.upTo, page.events);
+    if (page.readBackUpTo === undefined) return withAdmin(client, state, page.upTo, page.transactions);
     readUpTo = page.readBackUpTo;
   }
   const rows = await pendingEventRecords(client, {
@@ -67,10 +68,34 @@ async function nextPage(client: pg.PoolClient, state: LogState, horizon: number,
     horizon: readUpTo,
     limit: READ_BACK_ROWS,
   });
-  const events = rows.map((row) => ({ txid: Number(row['txid']), seq: Number(row['seq']), leaf: eventLeafRef(row) }));
-  const last = events.length === READ_BACK_ROWS ? events[events.length - 1] : undefined;
-  if (last === undefined) return withAdmin(client, state, readUpTo, events);
-  return withAdmin(client, state, last.txid, events, last.seq);
+  const transactions = byTransaction(rows);
+  if (rows.length < READ_BACK_ROWS) return withAdmin(client, state, readUpTo, transactions);
+  const last = transactions[transactions.length - 1]!;
+  return withAdmin(client, state, last.txid, transactions, last.seqs[last.seqs.length - 1]!);
+}
+
+/** Read-back rows (in txid, seq order) hashed and grouped by transaction, in the remembered shape. */
+function byTransaction(rows: readonly TextRow[]): TransactionLeaves[] {
+  const transactions: TransactionLeaves[] = [];
+  const hashes = Buffer.allocUnsafe(rows.length * HASH_SIZE);
+  let current: TransactionLeaves | undefined;
+  let start = 0;
+  rows.forEach((row, i) => {
+    const txid = Number(row['txid']);
+    if (current?.txid !== txid) {
+      if (current !== undefined) current.hashes = hashes.subarray(start * HASH_SIZE, i * HASH_SIZE);
+      current = { txid, seqs: [], ids: [], createdMs: [], hashes };
+      transactions.push(current);
+      start = i;
+    }
+    const leaf = eventLeafRef(row);
+    current.seqs.push(Number(row['seq']));
+    current.ids.push(leaf.id);
+    current.createdMs.push(leaf.createdMs);
+    hashes.set(leaf.hash, i * HASH_SIZE);
+  });
+  if (current !== undefined) current.hashes = hashes.subarray(start * HASH_SIZE, rows.length * HASH_SIZE);
+  return transactions;
 }
 
 /**
@@ -84,33 +109,26 @@ async function rememberedPage(
   from: number,
   horizon: number,
   remembered: RememberedLeaves,
-): Promise<{ events: PagedLeaf[]; upTo: number; readBackUpTo?: number }> {
+): Promise<{ transactions: TransactionLeaves[]; upTo: number; readBackUpTo?: number }> {
   const page = await pendingTransactions(client, { fromTxid: from, horizon, limit: PAGE_ROWS });
   // A full page may cut its last transaction short: it waits for the next page.
   const whole = page.rows < PAGE_ROWS ? page.transactions : page.transactions.slice(0, -1);
-  const events: PagedLeaf[] = [];
+  const transactions: TransactionLeaves[] = [];
   for (const summary of whole) {
     const tx = remembered.take(summary);
     if (tx === undefined) {
-      if (events.length > 0) return { events, upTo: summary.txid };
+      if (transactions.length > 0) return { transactions, upTo: summary.txid };
       const next = whole.find((s) => s.txid > summary.txid && remembered.matches(s));
-      return { events, upTo: from, readBackUpTo: next?.txid ?? horizon };
+      return { transactions, upTo: from, readBackUpTo: next?.txid ?? horizon };
     }
-    pushLeaves(events, tx);
+    transactions.push(tx);
   }
   if (whole.length < page.transactions.length) {
     // Nothing whole on this page: one transaction of PAGE_ROWS events or more, read back in parts.
-    if (whole.length === 0) return { events, upTo: from, readBackUpTo: horizon };
-    return { events, upTo: whole[whole.length - 1]!.txid + 1 };
+    if (whole.length === 0) return { transactions, upTo: from, readBackUpTo: horizon };
+    return { transactions, upTo: whole[whole.length - 1]!.txid + 1 };
   }
-  return { events, upTo: horizon };
-}
-
-function pushLeaves(into: PagedLeaf[], tx: TransactionLeaves): void {
-  for (let i = 0; i < tx.seqs.length; i++) {
-    const hash = tx.hashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE);
-    into.push({ txid: tx.txid, seq: tx.seqs[i]!, leaf: { kind: 'event', id: tx.ids[i]!, createdMs: tx.createdMs[i]!, hash } });
-  }
+  return { transactions, upTo: horizon };
 }
 
 /**
@@ -118,31 +136,46 @@ function pushLeaves(into: PagedLeaf[], tx: TransactionLeaves): void {
  * every transaction below `upTo` is in (or, with `partialSeq`, txid `upTo` up to that seq).
  * Admin rows of the watermark's transaction are taken unless its events began.
  */
-async function withAdmin(client: pg.PoolClient, state: LogState, upTo: number, events: readonly PagedLeaf[], partialSeq: number | null = null): Promise<LeafRef[]> {
+async function withAdmin(
+  client: pg.PoolClient,
+  state: LogState,
+  upTo: number,
+  transactions: readonly TransactionLeaves[],
+  partialSeq: number | null = null,
+): Promise<PageLeaves> {
   const adminFrom = state.partialSeq === null ? state.watermark : state.watermark + 1;
   const adminTo = partialSeq === null ? upTo : upTo + 1;
   const admin = adminFrom < adminTo ? await pendingAdmin(drizzle(client), adminFrom, adminTo) : [];
   state.watermark = upTo;
   state.partialSeq = partialSeq;
-  return mergeByTxid(admin, events);
+  return mergeByTxid(admin, transactions);
 }
 
-interface PagedLeaf {
-  txid: number;
-  seq: number;
-  leaf: LeafRef;
+/** A page's leaves in log order: which record each is, and their hashes packed 32 bytes each. */
+interface PageLeaves {
+  entries: EntryRef[];
+  hashes: Buffer;
 }
 
 /** Admin and event leaves in (txid, kind, key) order: within one txid admin rows first. */
-function mergeByTxid(admin: AuditRow[], events: readonly PagedLeaf[]): LeafRef[] {
-  const leaves: LeafRef[] = [];
+function mergeByTxid(admin: readonly AuditRow[], transactions: readonly TransactionLeaves[]): PageLeaves {
+  let count = admin.length;
+  for (const tx of transactions) count += tx.ids.length;
+  const page: PageLeaves = { entries: [], hashes: Buffer.allocUnsafe(count * HASH_SIZE) };
   let a = 0;
-  for (const { txid, leaf } of events) {
-    while (a < admin.length && admin[a]!.txid <= txid) leaves.push(adminLeaf(admin[a++]!));
-    leaves.push(leaf);
+  for (const tx of transactions) {
+    while (a < admin.length && admin[a]!.txid <= tx.txid) pushAdmin(page, admin[a++]!);
+    tx.hashes.copy(page.hashes, page.entries.length * HASH_SIZE);
+    for (let i = 0; i < tx.ids.length; i++) page.entries.push({ kind: 'event', id: tx.ids[i]!, createdMs: tx.createdMs[i]! });
   }
-  while (a < admin.length) leaves.push(adminLeaf(admin[a++]!));
-  return leaves;
+  while (a < admin.length) pushAdmin(page, admin[a++]!);
+  return page;
+}
+
+function pushAdmin(page: PageLeaves, row: AuditRow): void {
+  const leaf = adminLeaf(row);
+  page.hashes.set(leaf.hash, page.entries.length * HASH_SIZE);
+  page.entries.push(leaf);
 }
 
 /**
@@ -182,11 +215,11 @@ function runWrites(client: pg.PoolClient) {
 
 type RunWrites = ReturnType<typeof runWrites>;
 
-async function appendPage(writes: RunWrites, state: LogState, leaves: LeafRef[], subtrees: SubtreeCache): Promise<Uint8Array> {
-  const grown = await appendLeaves(state.size, leaves.map((l) => l.hash), writes.read, subtrees);
+async function appendPage(writes: RunWrites, state: LogState, page: PageLeaves, subtrees: SubtreeCache): Promise<Uint8Array> {
+  const grown = await appendLeaves(state.size, page.hashes, writes.read, subtrees);
   const bundleIndex = Math.floor(state.size / BUNDLE_WIDTH);
   const partial = state.size % BUNDLE_WIDTH === 0 ? Buffer.alloc(0) : await writes.partialBundle(bundleIndex);
-  writes.add(grown.tiles, appendEntries(state.size, partial, leaves));
+  writes.add(grown.tiles, appendEntries(state.size, partial, page.entries));
   state.size = grown.size;
   return grown.root;
 }
@@ -210,8 +243,8 @@ export function createIntegrator(deps: IntegratorDeps) {
     const writes = runWrites(client);
     let root: Uint8Array | undefined;
     while (state.watermark < horizon && state.size - startSize < MAX_LEAVES_PER_RUN && !signal.aborted) {
-      const leaves = await nextPage(client, state, horizon, deps.remembered);
-      if (leaves.length > 0) root = await appendPage(writes, state, leaves, subtrees);
+      const page = await nextPage(client, state, horizon, deps.remembered);
+      if (page.entries.length > 0) root = await appendPage(writes, state, page, subtrees);
     }
     deps.remembered.forgetBelow(state.watermark);
     await writes.flush();

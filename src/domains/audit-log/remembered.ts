@@ -19,7 +19,7 @@ export interface TransactionSummary {
   seqSum: string;
 }
 
-/** One transaction's remembered events, in seq order, hashes packed 32 bytes each. */
+/** One transaction's events in seq order, hashes packed 32 bytes each (remembered, or read back). */
 export interface TransactionLeaves {
   txid: number;
   seqs: number[];

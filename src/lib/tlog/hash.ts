@@ -63,6 +63,16 @@ export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
   return sha256(NODE_INPUT);
 }
 
+/**
+ * hashChildren of the two hashes at `from[at .. at + 64)`, written into `into` at `intoAt`: a tile
+ * is hashed from and into packed bytes, with no array object per node.
+ */
+export function hashPairInto(from: Uint8Array, at: number, into: Uint8Array, intoAt: number): void {
+  for (let i = 0; i < 2 * HASH_SIZE; i++) NODE_INPUT[1 + i] = from[at + i]!;
+  const digest = sha256Latin1(NODE_INPUT);
+  for (let i = 0; i < HASH_SIZE; i++) into[intoAt + i] = digest.charCodeAt(i);
+}
+
 /** True when `value` is a byte array of exactly one hash. */
 export function isHash(value: unknown): value is Uint8Array {
   return value instanceof Uint8Array && value.length === HASH_SIZE;

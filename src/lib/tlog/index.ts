@@ -1,4 +1,4 @@
-export { EMPTY_ROOT, HASH_SIZE, hashChildren, hashLeaf, hashLeafText, hashLeafTextLatin1, latin1Bytes } from './hash.js';
+export { EMPTY_ROOT, HASH_SIZE, hashChildren, hashLeaf, hashLeafText, hashLeafTextLatin1 } from './hash.js';
 export {
   SubtreeCache, TILE_HEIGHT, TILE_INTERIOR_HASHES, TILE_WIDTH, TileReadError, appendLeaves, leafHashAt, parseTilePath, proveConsistency,
   proveInclusion, tilePath, tilesForSize, treeHash, type GrownTile, type TileKey, type TileReader,

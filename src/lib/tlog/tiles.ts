@@ -1,4 +1,4 @@
-import { EMPTY_ROOT, HASH_SIZE, hashChildren, isHash } from './hash.js';
+import { EMPTY_ROOT, HASH_SIZE, hashChildren, hashPairInto } from './hash.js';
 import type { SubtreeCache } from './subtree-cache.js';
 import {
   TILE_HEIGHT, TILE_WIDTH, assertSize, hashesAtLevel, tileKeyAt, tilePath, type TileKey,
@@ -28,6 +28,7 @@ export interface GrownTile {
  * [s·2^j, (s+1)·2^j) sits at hash offset 256 − 2^(9−j) + s.
  */
 export const TILE_INTERIOR_HASHES = TILE_WIDTH - 2;
+const TILE_BYTES = TILE_WIDTH * HASH_SIZE;
 const FULL_TILE_BYTES = (TILE_WIDTH + TILE_INTERIOR_HASHES) * HASH_SIZE;
 
 /** The reader answered with fewer entries or bytes than the tiles it was asked for. */
@@ -165,14 +166,13 @@ function splitHashes(data: Uint8Array): Uint8Array[] {
   return hashes;
 }
 
-/** Root of a complete tree over a power-of-two number of hashes; `interior` collects the levels between. */
-function merkleRoot(hashes: Uint8Array[], interior?: Uint8Array[]): Uint8Array {
+/** Root of a complete tree over a power-of-two number of hashes. */
+function merkleRoot(hashes: Uint8Array[]): Uint8Array {
   let level = hashes;
   while (level.length > 1) {
     const up: Uint8Array[] = [];
     for (let i = 0; i < level.length; i += 2) up.push(hashChildren(level[i]!, level[i + 1]!));
     level = up;
-    if (level.length > 1) interior?.push(...level);
   }
   return level[0]!;
 }
@@ -181,12 +181,6 @@ function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
   out.set(b, a.length);
-  return out;
-}
-
-function concat(hashes: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(hashes.length * HASH_SIZE);
-  hashes.forEach((h, i) => out.set(h, i * HASH_SIZE));
   return out;
 }
 
@@ -262,38 +256,41 @@ export async function proveConsistency(
 }
 
 /**
- * Appends leaf hashes to a tree of `size` leaves stored as tiles. Reads only the right-edge
- * partial tile of each level that grows, fills it, and carries the root of every tile that
- * becomes full one level up (tlog-tiles: a level-L+1 hash is the MTH of a full level-L tile).
- * Returns every tile that is new or grew, with its width in the new tree, and the new root.
+ * Appends leaf hashes (packed, 32 bytes each) to a tree of `size` leaves stored as tiles. Reads
+ * only the right-edge partial tile of each level that grows, fills it, and carries the root of
+ * every tile that becomes full one level up (tlog-tiles: a level-L+1 hash is the MTH of a full
+ * level-L tile). Returns every tile that is new or grew, with its width in the new tree, and the
+ * new root. Each level is hashed from and into packed bytes: no object per hash.
  */
 export async function appendLeaves(
   size: number,
-  leafHashes: Uint8Array[],
+  leafHashes: Uint8Array,
   read: TileReader,
   cache?: SubtreeCache,
 ): Promise<{ size: number; root: Uint8Array; tiles: GrownTile[] }> {
   assertSize(size, 'size');
-  if (!leafHashes.every(isHash)) throw new RangeError('every leaf hash must be 32 bytes');
-  const newSize = size + leafHashes.length;
+  if (leafHashes.length % HASH_SIZE !== 0) throw new RangeError('leaf hashes must be whole 32-byte hashes');
+  const newSize = size + leafHashes.length / HASH_SIZE;
   assertSize(newSize, 'new size');
   const edges = await readGrowingEdges(size, newSize, read);
   const tiles: GrownTile[] = [];
   let incoming = leafHashes;
   for (let level = 0; incoming.length > 0; level++) {
     let index = Math.floor(hashesAtLevel(size, level) / TILE_WIDTH);
-    let row = edges.get(level) ?? [];
-    const carried: Uint8Array[] = [];
-    for (const hash of incoming) {
-      row.push(hash);
-      if (row.length < TILE_WIDTH) continue;
-      const interior: Uint8Array[] = [];
-      carried.push(merkleRoot(row, interior));
-      tiles.push({ key: { level, index, width: TILE_WIDTH }, data: concat(row), interior: concat(interior) });
-      row = [];
-      index++;
+    // The level's hashes from the start of its first growing tile: the stored edge, then the new ones.
+    const edge = edges.get(level);
+    const row = edge === undefined ? incoming : joinBytes(edge, incoming);
+    const full = Math.floor(row.length / TILE_BYTES);
+    const carried = new Uint8Array(full * HASH_SIZE);
+    for (let t = 0; t < full; t++) {
+      const data = row.slice(t * TILE_BYTES, (t + 1) * TILE_BYTES);
+      const interior = new Uint8Array(TILE_INTERIOR_HASHES * HASH_SIZE);
+      hashTile(data, interior, carried, t * HASH_SIZE);
+      tiles.push({ key: { level, index: index++, width: TILE_WIDTH }, data, interior });
     }
-    if (row.length > 0) tiles.push({ key: { level, index, width: row.length }, data: concat(row) });
+    if (row.length > full * TILE_BYTES) {
+      tiles.push({ key: { level, index, width: (row.length - full * TILE_BYTES) / HASH_SIZE }, data: row.slice(full * TILE_BYTES) });
+    }
     incoming = carried;
   }
   const written = new Map(tiles.map((t) => [tilePath(t.key), t.interior === undefined ? t.data : joinBytes(t.data, t.interior)]));
@@ -306,15 +303,32 @@ export async function appendLeaves(
   return { size: newSize, root: await treeHash(newSize, overlay, cache), tiles };
 }
 
-/** The hashes already in the old right-edge partial tile of every level that gains hashes. */
-async function readGrowingEdges(size: number, newSize: number, read: TileReader): Promise<Map<number, Uint8Array[]>> {
+/**
+ * Hashes a full tile's 256 packed hashes up to its root, written into `root` at `rootAt`; the
+ * 254 nodes between go into `interior` in TileInterior order (sub-level 1 first).
+ */
+function hashTile(data: Uint8Array, interior: Uint8Array, root: Uint8Array, rootAt: number): void {
+  let from = data;
+  let fromAt = 0;
+  let to = 0;
+  for (let count = TILE_WIDTH; count > 2; count /= 2) {
+    for (let i = 0; i < count; i += 2) hashPairInto(from, fromAt + i * HASH_SIZE, interior, to + (i / 2) * HASH_SIZE);
+    from = interior;
+    fromAt = to;
+    to += (count / 2) * HASH_SIZE;
+  }
+  hashPairInto(from, fromAt, root, rootAt);
+}
+
+/** The packed hashes already in the old right-edge partial tile of every level that gains hashes. */
+async function readGrowingEdges(size: number, newSize: number, read: TileReader): Promise<Map<number, Uint8Array>> {
   const keys: TileKey[] = [];
   for (let level = 0; hashesAtLevel(newSize, level) > hashesAtLevel(size, level); level++) {
     const count = hashesAtLevel(size, level);
     if (count % TILE_WIDTH > 0) keys.push({ level, index: Math.floor(count / TILE_WIDTH), width: count % TILE_WIDTH });
   }
   const tiles = await readTiles(keys, read);
-  return new Map(keys.map((key) => [key.level, splitHashes(tiles.get(tilePath(key))!)]));
+  return new Map(keys.map((key) => [key.level, tiles.get(tilePath(key))!.subarray(0, key.width * HASH_SIZE)]));
 }
 
 function assertIndex(index: number, size: number): void {

@@ -24,7 +24,7 @@ export function memoryTiles(options: { interior?: boolean } = {}) {
     rows,
     get size() { return size; },
     async append(leafHashes: Uint8Array[]): Promise<Uint8Array> {
-      const result = await appendLeaves(size, leafHashes, read);
+      const result = await appendLeaves(size, Buffer.concat(leafHashes), read);
       for (const { key, data, interior } of result.tiles) {
         rows.set(`${key.level}/${key.index}`, options.interior === true && interior !== undefined ? new Uint8Array([...data, ...interior]) : data);
       }

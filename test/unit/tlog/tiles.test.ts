@@ -122,9 +122,9 @@ describe('appendLeaves', () => {
   it('returns only new or grown tiles with their current widths', async () => {
     const store = memoryTiles();
     await store.append(leaves(0, 300));
-    const result = await appendLeaves(300, leaves(300, 301), store.read);
+    const result = await appendLeaves(300, Buffer.concat(leaves(300, 301)), store.read);
     expect(result.tiles.map((t) => t.key)).toEqual([{ level: 0, index: 1, width: 45 }]);
-    const crossing = await appendLeaves(300, leaves(300, 512), store.read);
+    const crossing = await appendLeaves(300, Buffer.concat(leaves(300, 512)), store.read);
     expect(crossing.tiles.map((t) => t.key)).toEqual([
       { level: 0, index: 1, width: 256 },
       { level: 1, index: 0, width: 2 },
@@ -134,7 +134,7 @@ describe('appendLeaves', () => {
   it('reads O(levels) tiles, never the whole tree', async () => {
     const store = await bigTree();
     store.reads.length = 0;
-    const result = await appendLeaves(70_000, leaves(70_000, 70_001), store.read);
+    const result = await appendLeaves(70_000, Buffer.concat(leaves(70_000, 70_001)), store.read);
     const read = store.reads.flat();
     expect(read.length).toBeLessThanOrEqual(3);
     expect(result.tiles).toHaveLength(1);
@@ -142,7 +142,7 @@ describe('appendLeaves', () => {
 
   it("a full tile's interior holds its 254 nodes, sub-level 1 first; a partial tile has none", async () => {
     const all = leaves(0, 300);
-    const { tiles } = await appendLeaves(0, all, memoryTiles().read);
+    const { tiles } = await appendLeaves(0, Buffer.concat(all), memoryTiles().read);
     const full = tiles.find((t) => t.key.level === 0 && t.key.width === 256)!;
     const expected: string[] = [];
     for (let width = 2; width < 256; width *= 2) {
@@ -170,12 +170,12 @@ describe('appendLeaves', () => {
   it('an empty batch changes nothing; bad input is refused', async () => {
     const store = memoryTiles();
     await store.append(leaves(0, 5));
-    const same = await appendLeaves(5, [], store.read);
+    const same = await appendLeaves(5, new Uint8Array(0), store.read);
     expect(same.tiles).toEqual([]);
     expect(same.size).toBe(5);
     expect(hex(same.root)).toBe(hex(await treeHash(5, store.read)));
-    await expect(appendLeaves(5, [new Uint8Array(31)], store.read)).rejects.toThrow(RangeError);
-    await expect(appendLeaves(-1, [], store.read)).rejects.toThrow(RangeError);
+    await expect(appendLeaves(5, new Uint8Array(31), store.read)).rejects.toThrow(RangeError);
+    await expect(appendLeaves(-1, new Uint8Array(0), store.read)).rejects.toThrow(RangeError);
   });
 });
 
