@@ -33,16 +33,11 @@ export function deriveEventId(producer: string, rawEntry: unknown): string {
 const idFromCanonical = (producer: string, entryJcs: string): string =>
   uuidFromDigest(hash('sha256', `aitp-event:v1\u0000${producer}\u0000${entryJcs}`, 'hex'), 8);
 
-/** The entry's own id when it is a UUID (lower-cased), else the derived one (EVENTS.md §3). */
-export function eventIdFor(producer: string, rawEntry: Record<string, unknown>): string {
-  const own = rawEntry['id'];
-  return isUuid(own) ? own.toLowerCase() : deriveEventId(producer, rawEntry);
-}
-
 /**
- * eventIdFor, and the JCS text of the event's payload when deriving the id canonicalized it on
- * the way: the payload is the entry's `payload` member, or with `payloadIsEntry` the entry
- * itself (EVENTS.md §2.2). The audit log hashes it into the event's leaf.
+ * The entry's own id when it is a UUID (lower-cased), else the derived one (EVENTS.md §3); and
+ * the JCS text of the event's payload when deriving the id canonicalized it on the way: the
+ * payload is the entry's `payload` member, or with `payloadIsEntry` the entry itself (EVENTS.md
+ * §2.2). The audit log hashes it into the event's leaf.
  */
 export function eventIdAndPayloadJcs(producer: string, rawEntry: Record<string, unknown>, payloadIsEntry: boolean): { id: string; payloadJcs?: string } {
   const own = rawEntry['id'];

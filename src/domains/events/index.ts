@@ -5,7 +5,7 @@ import { createEventsService } from './service.js';
 
 // The event kernel other domains build on: one event model, the audit_events reads and writes.
 export { cpEvent } from './cp-events.js';
-export { deriveEventId, eventIdFor, isUuid, uuidFromDigest } from './event-id.js';
+export { deriveEventId, isUuid, uuidFromDigest } from './event-id.js';
 /** The Event view columns of a text row: history and the audit log's leaves render them with eventJson. */
 export { EVENT_COLUMNS, VIEW_COLUMNS as EVENT_VIEW_COLUMNS } from './history-repository.js';
 export { storeEvents } from './repository.js';

@@ -103,7 +103,7 @@ export function normalizeEntry(raw: unknown, ctx: EntryContext): NewEvent {
     source,
     producer: ctx.producer,
     payloadJson,
-    ...(payloadJcs === undefined ? {} : { payloadJcs }),
+    payloadJcs,
   };
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { jcs } from '../../../src/aitp/index.js';
-import { deriveEventId, eventIdAndPayloadJcs, eventIdFor, isUuid, uuidFromDigest } from '../../../src/domains/events/event-id.js';
+import { deriveEventId, eventIdAndPayloadJcs, isUuid, uuidFromDigest } from '../../../src/domains/events/event-id.js';
 
 describe('event ids (EVENTS.md §3)', () => {
   it('derives a UUIDv8 from SHA-256("aitp-event:v1" 0 producer 0 JCS(entry))', () => {
@@ -37,9 +37,10 @@ describe('event ids (EVENTS.md §3)', () => {
   });
 
   it('keeps a client UUID of any version, lower-cased; a non-UUID id is part of the content', () => {
-    expect(eventIdFor('p', { id: 'A0EEBC99-9C0B-1EF8-BB6D-6BB9BD380A11' })).toBe('a0eebc99-9c0b-1ef8-bb6d-6bb9bd380a11');
-    expect(eventIdFor('p', { id: 'abc' })).toBe(deriveEventId('p', { id: 'abc' }));
-    expect(eventIdFor('p', { id: 42 })).not.toBe(eventIdFor('p', { id: 43 }));
+    const idOf = (entry: Record<string, unknown>) => eventIdAndPayloadJcs('p', entry, true).id;
+    expect(idOf({ id: 'A0EEBC99-9C0B-1EF8-BB6D-6BB9BD380A11' })).toBe('a0eebc99-9c0b-1ef8-bb6d-6bb9bd380a11');
+    expect(idOf({ id: 'abc' })).toBe(deriveEventId('p', { id: 'abc' }));
+    expect(idOf({ id: 42 })).not.toBe(idOf({ id: 43 }));
     expect(isUuid('a0eebc99-9c0b-1ef8-bb6d-6bb9bd380a1')).toBe(false);
     expect(isUuid(' a0eebc99-9c0b-1ef8-bb6d-6bb9bd380a11')).toBe(false);
   });
