@@ -8,7 +8,8 @@ import { hash } from 'node:crypto';
 // of Node's shared Buffer pool: a 'buffer' result is a fresh ArrayBuffer outside V8's heap per
 // call, which measured three times the cost of the digest itself (1.1 µs against 0.35 µs for a
 // node). A hash kept long-term must not stay a slice of the pool, which it would keep alive
-// (SubtreeCache and the remembered leaf hashes keep the string instead).
+// (SubtreeCache keeps the string; the audit log copies leaf hashes into packed buffers, and a
+// tile is hashed straight into its own bytes: hashPairInto).
 
 /** SHA-256 of `data` (a string as UTF-8) as a 32-character latin1 string. */
 const sha256Latin1 = (data: Uint8Array | string): string => hash('sha256', data, 'binary');
