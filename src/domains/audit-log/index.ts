@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import { toIso } from '../../lib/timestamps.js';
 import { hashLeafTextLatin1 } from '../../lib/tlog/index.js';
 import type { StoredEvent } from '../events/index.js';
 import { createIntegrator, type Integrator } from './integrator.js';
@@ -44,8 +45,16 @@ export default fp(
       // One statement's rows, all of one transaction (a transaction may persist several times).
       const txid = stored[0]!.txid;
       const events: RememberedEvent[] = [];
+      let createdMs = Number.NaN;
+      let createdAtJson = '';
       try {
-        for (const e of stored) events.push({ seq: e.seq, id: e.id, createdMs: e.createdAt.getTime(), latin1Hash: hashLeafTextLatin1(storedEventLeafJcs(e)) });
+        for (const e of stored) {
+          if (e.createdAt.getTime() !== createdMs) {
+            createdMs = e.createdAt.getTime();
+            createdAtJson = `"${toIso(e.createdAt)}"`;
+          }
+          events.push({ seq: e.seq, id: e.id, createdMs, latin1Hash: hashLeafTextLatin1(storedEventLeafJcs(e, createdAtJson)) });
+        }
       } catch {
         // A value JCS cannot encode: the integrator reads the whole transaction back instead.
         remembered.forget(txid);

@@ -75,13 +75,14 @@ export function eventLeafJcs(row: TextRow): string {
 /**
  * eventLeafText of an event as the pipeline stored it, from memory: the same text the row gives
  * back (timestamps at millisecond precision both ways, payload and grants canonicalized from
- * the values their JSON was written from). Throws where JCS cannot encode a value.
+ * the values their JSON was written from). Throws where JCS cannot encode a value. The rows of
+ * one statement share created_at: a caller hashing a batch passes its JSON text once.
  */
-export function storedEventLeafJcs(e: StoredEvent): string {
+export function storedEventLeafJcs(e: StoredEvent, createdAtJson = `"${toIso(e.createdAt)}"`): string {
   return eventLeafText({
     aidA: jsonString(e.aidA),
     aidB: jsonString(e.aidB),
-    createdAt: `"${toIso(e.createdAt)}"`,
+    createdAt: createdAtJson,
     grants: e.grants === null ? 'null' : jcs(e.grants),
     id: `"${e.id}"`,
     payload: e.payloadJcs ?? jcs(e.payload),
