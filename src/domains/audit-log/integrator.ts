@@ -50,9 +50,7 @@ function runWrites(client: pg.PoolClient) {
     const fetched = missing.length > 0 ? await stored(missing) : [];
     let next = 0;
     return keys.map((k) => {
-      const own = tiles.get(`${k.level}/${k.index}`);
-      if (own === undefined) return fetched[next++]!;
-      return own.interior === undefined ? own.data : Buffer.concat([own.data, own.interior]);
+      return tiles.get(`${k.level}/${k.index}`)?.bytes ?? fetched[next++]!;
     });
   };
   return {

@@ -200,7 +200,11 @@ export async function writeTiles(q: Queryable, tiles: readonly GrownTile[]): Pro
     q.query(
       `INSERT INTO audit_log_tiles (level, tile_index, hashes, interior) VALUES ${valueRows(chunk.length, ['smallint', 'bigint', 'bytea', 'bytea'])}
        ON CONFLICT (level, tile_index) DO UPDATE SET hashes = excluded.hashes, interior = excluded.interior`,
-      chunk.flatMap((t) => [t.key.level, t.key.index, asBuffer(t.data), t.interior === undefined ? null : asBuffer(t.interior)]),
+      chunk.flatMap((t) => {
+        const hashesEnd = t.key.width * HASH_SIZE;
+        const interior = t.bytes.length > hashesEnd ? asBuffer(t.bytes.subarray(hashesEnd)) : null;
+        return [t.key.level, t.key.index, asBuffer(t.bytes.subarray(0, hashesEnd)), interior];
+      }),
     ),
   );
 }

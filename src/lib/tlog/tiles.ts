@@ -15,11 +15,13 @@ export { SubtreeCache } from './subtree-cache.js';
  */
 export type TileReader = (keys: TileKey[]) => Promise<Uint8Array[]>;
 
-/** A tile that grew: its hashes and, once full, the interior nodes appendLeaves hashed anyway. */
+/**
+ * A tile that grew, as a TileReader returns it: its `key.width` hashes and, once full, the
+ * interior nodes appendLeaves hashed anyway (one buffer, written once, never joined again).
+ */
 export interface GrownTile {
   key: TileKey;
-  data: Uint8Array;
-  interior?: Uint8Array;
+  bytes: Uint8Array;
 }
 
 /**
@@ -30,6 +32,7 @@ export interface GrownTile {
 export const TILE_INTERIOR_HASHES = TILE_WIDTH - 2;
 const TILE_BYTES = TILE_WIDTH * HASH_SIZE;
 const FULL_TILE_BYTES = (TILE_WIDTH + TILE_INTERIOR_HASHES) * HASH_SIZE;
+const EMPTY = new Uint8Array(0);
 
 /** The reader answered with fewer entries or bytes than the tiles it was asked for. */
 export class TileReadError extends Error {
@@ -177,11 +180,12 @@ function merkleRoot(hashes: Uint8Array[]): Uint8Array {
   return level[0]!;
 }
 
-function joinBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
+/** Bytes [from, from + into.length) of `first` followed by `second`, copied into `into`: no joined copy of the two. */
+function copySpan(first: Uint8Array, second: Uint8Array, from: number, into: Uint8Array): void {
+  const fromFirst = Math.max(0, Math.min(first.length - from, into.length));
+  if (fromFirst > 0) into.set(first.subarray(from, from + fromFirst), 0);
+  const start = from + fromFirst - first.length;
+  if (fromFirst < into.length) into.set(second.subarray(start, start + into.length - fromFirst), fromFirst);
 }
 
 /** MTH(D[0:size]) (RFC 9162 §2.1.1); the empty tree's root is SHA-256 of nothing. */
@@ -277,23 +281,26 @@ export async function appendLeaves(
   let incoming = leafHashes;
   for (let level = 0; incoming.length > 0; level++) {
     let index = Math.floor(hashesAtLevel(size, level) / TILE_WIDTH);
-    // The level's hashes from the start of its first growing tile: the stored edge, then the new ones.
-    const edge = edges.get(level);
-    const row = edge === undefined ? incoming : joinBytes(edge, incoming);
-    const full = Math.floor(row.length / TILE_BYTES);
+    // The level's row from the start of its first growing tile: the stored edge, then the new
+    // hashes. Each tile is copied out of the two once, into its own buffer.
+    const edge = edges.get(level) ?? EMPTY;
+    const rowLength = edge.length + incoming.length;
+    const full = Math.floor(rowLength / TILE_BYTES);
     const carried = new Uint8Array(full * HASH_SIZE);
     for (let t = 0; t < full; t++) {
-      const data = row.slice(t * TILE_BYTES, (t + 1) * TILE_BYTES);
-      const interior = new Uint8Array(TILE_INTERIOR_HASHES * HASH_SIZE);
-      hashTile(data, interior, carried, t * HASH_SIZE);
-      tiles.push({ key: { level, index: index++, width: TILE_WIDTH }, data, interior });
+      const bytes = new Uint8Array(FULL_TILE_BYTES);
+      copySpan(edge, incoming, t * TILE_BYTES, bytes.subarray(0, TILE_BYTES));
+      hashTile(bytes, bytes.subarray(TILE_BYTES), carried, t * HASH_SIZE);
+      tiles.push({ key: { level, index: index++, width: TILE_WIDTH }, bytes });
     }
-    if (row.length > full * TILE_BYTES) {
-      tiles.push({ key: { level, index, width: (row.length - full * TILE_BYTES) / HASH_SIZE }, data: row.slice(full * TILE_BYTES) });
+    if (rowLength > full * TILE_BYTES) {
+      const bytes = new Uint8Array(rowLength - full * TILE_BYTES);
+      copySpan(edge, incoming, full * TILE_BYTES, bytes);
+      tiles.push({ key: { level, index, width: bytes.length / HASH_SIZE }, bytes });
     }
     incoming = carried;
   }
-  const written = new Map(tiles.map((t) => [tilePath(t.key), t.interior === undefined ? t.data : joinBytes(t.data, t.interior)]));
+  const written = new Map(tiles.map((t) => [tilePath(t.key), t.bytes]));
   const overlay: TileReader = async (keys) => {
     const missing = keys.filter((k) => !written.has(tilePath(k)));
     const fetched = missing.length > 0 ? await read(missing) : [];

@@ -25,8 +25,8 @@ export function memoryTiles(options: { interior?: boolean } = {}) {
     get size() { return size; },
     async append(leafHashes: Uint8Array[]): Promise<Uint8Array> {
       const result = await appendLeaves(size, Buffer.concat(leafHashes), read);
-      for (const { key, data, interior } of result.tiles) {
-        rows.set(`${key.level}/${key.index}`, options.interior === true && interior !== undefined ? new Uint8Array([...data, ...interior]) : data);
+      for (const { key, bytes } of result.tiles) {
+        rows.set(`${key.level}/${key.index}`, options.interior === true ? bytes : bytes.subarray(0, key.width * 32));
       }
       size = result.size;
       return result.root;
