@@ -8,8 +8,9 @@
 // each run the log-on side's integrator has caught up, so neither side's run pays for the other.
 // CPU per 1,000 events is read from /proc for the server process and its Postgres (postmaster
 // and backends) over each run and the log's catch-up right after it (median of the runs).
-// Peak RSS is sampled every 100 ms while ingesting, and separately while the log catches up
-// with the seeded backlog (written behind the server's back, so log off has no such phase).
+// Peak RSS is sampled every 100 ms while ingesting (over all runs, and each run's own peak), and
+// separately while the log catches up with the seeded backlog (written behind the server's back,
+// so log off has no such phase).
 // Lag of a leaf = created_at of the first checkpoint that covers it (signed at the end of the
 // integrator's run) minus the row's created_at (the start of its ingest transaction).
 // Env: BENCH_SECONDS (default 5), BENCH_RUNS (runs per side and batch size, default 5),
@@ -78,19 +79,33 @@ interface Side {
   cpu: Record<number, Array<{ server: number; postgres: number }>>;
   /** Peak RSS while ingesting (the steady state both sides share). */
   peakRssMb: number;
+  /** Each ingest run's own peak RSS, in run order. */
+  runPeakRssMb: number[];
   stopped: boolean;
 }
 
-function watchRss(server: BenchServer): { peak(): number; reset(): void; stop(): void } {
+/** Peak RSS since the last reset, and since the last mark (one run's own peak). */
+function watchRss(server: BenchServer): { peak(): number; reset(): void; mark(): void; sinceMark(): number; stop(): void } {
   let peak = 0;
-  const timer = setInterval(() => (peak = Math.max(peak, server.rssMb())), 100);
-  return { peak: () => peak, reset: () => (peak = server.rssMb()), stop: () => clearInterval(timer) };
+  let marked = 0;
+  const timer = setInterval(() => {
+    const rss = server.rssMb();
+    peak = Math.max(peak, rss);
+    marked = Math.max(marked, rss);
+  }, 100);
+  return {
+    peak: () => peak,
+    reset: () => (peak = server.rssMb()),
+    mark: () => (marked = server.rssMb()),
+    sinceMark: () => marked,
+    stop: () => clearInterval(timer),
+  };
 }
 
 async function startSide(enabled: boolean): Promise<Side> {
   const server = await startBenchServer({ AUDIT_LOG_ENABLED: String(enabled) }, enabled ? 4700 : 4650);
   const pool = new pg.Pool({ connectionString: server.databaseUrl, max: 2 });
-  return { enabled, server, pool, rss: watchRss(server), ingest: { 100: [], 500: [] }, cpu: { 100: [], 500: [] }, peakRssMb: 0, stopped: false };
+  return { enabled, server, pool, rss: watchRss(server), ingest: { 100: [], 500: [] }, cpu: { 100: [], 500: [] }, peakRssMb: 0, runPeakRssMb: [], stopped: false };
 }
 
 async function stopSide(side: Side): Promise<void> {
@@ -126,7 +141,9 @@ try {
       for (const side of run % 2 === 0 ? [off, on] : [on, off]) {
         await caughtUp(on.pool, 120_000);
         const [server0, postgres0] = [cpuSecondsOfTree(side.server.pid), cpuSecondsOfTree(side.server.postmaster)];
+        side.rss.mark();
         const result = await ingestRun(side, batch, SECONDS);
+        side.runPeakRssMb.push(side.rss.sinceMark());
         // Includes the integrator's work after the run (the next wait for catch-up is outside).
         await caughtUp(on.pool, 120_000);
         const thousands = (result.rps * batch * SECONDS) / 1000;
@@ -163,6 +180,14 @@ try {
     }
   }
   console.log(`| peak server RSS while ingesting (MB) | ${off.peakRssMb} | ${on.peakRssMb} | ${round(on.peakRssMb - off.peakRssMb)} MB |`);
+  const [offRunRss, onRunRss] = [medianNumber(off.runPeakRssMb), medianNumber(on.runPeakRssMb)];
+  console.log(`| peak server RSS of each ingest run, median (MB) | ${offRunRss} | ${onRunRss} | ${round(onRunRss - offRunRss)} MB |`);
+  // Each run's off and on sides ran back to back (in alternating order), so the change within a
+  // pair is free of the machine's drift between pairs.
+  for (const batch of [100, 500]) {
+    const changes = off.ingest[batch]!.map((o, i) => ((on.ingest[batch]![i]!.rps - o.rps) / o.rps) * 100).sort((a, b) => a - b);
+    console.log(`| ingest change within each back-to-back pair, batches of ${batch}: median (lowest … highest) | | | ${round(medianNumber(changes))} % (${round(changes[0]!)} … ${round(changes.at(-1)!)}) |`);
+  }
   for (const batch of [100, 500]) {
     console.log(`\nRuns at batches of ${batch} (events/s, in order): off ${off.ingest[batch]!.map((r) => fmt(r.rps * batch)).join(', ')}; on ${on.ingest[batch]!.map((r) => fmt(r.rps * batch)).join(', ')}`);
   }
