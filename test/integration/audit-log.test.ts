@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tileReader } from '../../src/domains/audit-log/repository.js';
 import { AUTH, buildTestApp } from '../helpers/app.js';
 import { canonicalJson, checkConsistency, checkInclusion, leafHash, merkleRoot, openCheckpoint } from '../helpers/rfc9162.js';
 
@@ -213,6 +214,22 @@ describe('the audit log', () => {
     const logged = (await get(`/api/audit-log/entries?offset=${before.size}&limit=1000`)).json().entries as Array<{ id: string }>;
     const { rows } = await app.db.execute<{ id: string }>(sql`SELECT id FROM audit_events WHERE run_id LIKE ${`${run}-%`} ORDER BY txid, seq`);
     expect(logged.map((e) => e.id)).toEqual(rows.map((r) => r.id));
+  });
+
+  it("stores a tile's hashes only, and ignores an interior a previous release stored", async () => {
+    const cp = await checkpoint();
+    expect(cp.size).toBeGreaterThan(256);
+    const { rows } = await app.db.execute<{ n: number }>(sql`SELECT count(*)::int AS n FROM audit_log_tiles WHERE interior IS NOT NULL`);
+    expect(rows[0]!.n).toBe(0);
+    // A full tile written by the release that kept interiors, here with nodes that are all wrong.
+    await app.db.execute(sql`UPDATE audit_log_tiles SET interior = decode(repeat('ff', 254 * 32), 'hex') WHERE level = 0 AND tile_index = 0`);
+    const [stored] = await tileReader(app.pool)([{ level: 0, index: 0, width: 256 }]);
+    expect(stored).toHaveLength(256 * 32);
+    const hashes = await allLeafHashes(cp.size);
+    for (const index of [0, 3, 100, 255]) {
+      const res = await get(`/api/audit-log/proof/inclusion?index=${index}&size=${cp.size}`);
+      expect(checkInclusion(hashes[index]!, index, cp.size, res.json().proof.map(b64), cp.root)).toBe(true);
+    }
   });
 
   it('stores tiles and bundles uncompressed (no pglz over every rewrite)', async () => {

@@ -33,9 +33,11 @@ export const auditLogState = pgTable('audit_log_state', {
 
 /**
  * The Merkle tree as tlog-tiles (height 8): each row holds the hashes of one tile, a partial
- * tile rewritten in place as it grows (its width is length / 32). A full tile also keeps its
- * 254 interior node hashes (src/lib/tlog/tiles.ts TileInterior), so a proof reads them instead
- * of rehashing up to 247 nodes per tile; they are never served.
+ * tile rewritten in place as it grows (its width is length / 32). `interior` is no longer
+ * written or read: a full tile's 254 interior nodes are hashed once when the proof tile cache
+ * loads it (src/lib/tlog/tile-cache.ts). The column stays so replicas of the release that wrote
+ * and read it keep working through a rolling upgrade (they read NULL as "rehash"); a later
+ * migration drops it.
  */
 export const auditLogTiles = pgTable(
   'audit_log_tiles',

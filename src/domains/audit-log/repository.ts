@@ -148,8 +148,8 @@ export async function oldestWaiting(q: Queryable, state: LogState): Promise<numb
 }
 
 /**
- * A TileReader over the tile table, one named statement per call: a full tile comes with its
- * interior nodes; a stored tile may be wider than asked (it grew since).
+ * A TileReader over the tile table (hashes only), one named statement per call; a stored tile
+ * may be wider than asked (it grew since).
  */
 export function tileReader(q: Queryable): TileReader {
   return async (keys: TileKey[]) => {
@@ -157,7 +157,7 @@ export function tileReader(q: Queryable): TileReader {
       name: 'aitp_audit_log_tiles',
       // A subquery per key: always a primary-key lookup, whatever the generic plan of the named
       // statement guesses about the arrays' length.
-      text: `SELECT (SELECT t.hashes || coalesce(t.interior, ''::bytea) FROM audit_log_tiles t
+      text: `SELECT (SELECT t.hashes FROM audit_log_tiles t
                      WHERE t.level = k.level AND t.tile_index = k.tile_index) AS tile
              FROM unnest($1::smallint[], $2::bigint[]) WITH ORDINALITY AS k(level, tile_index, n) ORDER BY k.n`,
       values: [keys.map((k) => k.level), keys.map((k) => k.index)],
@@ -188,7 +188,7 @@ function valueRows(count: number, casts: readonly string[]): string {
   return rows.join(', ');
 }
 
-/** Rows per INSERT: 4 parameters each stays far below the protocol's 65,535. */
+/** Rows per INSERT: at 3 or 2 parameters each, far below the protocol's 65,535. */
 const ROWS_PER_INSERT = 1_000;
 
 async function insertChunks<T>(items: readonly T[], write: (chunk: readonly T[]) => Promise<unknown>): Promise<void> {
@@ -198,13 +198,9 @@ async function insertChunks<T>(items: readonly T[], write: (chunk: readonly T[])
 export async function writeTiles(q: Queryable, tiles: readonly GrownTile[]): Promise<void> {
   await insertChunks(tiles, (chunk) =>
     q.query(
-      `INSERT INTO audit_log_tiles (level, tile_index, hashes, interior) VALUES ${valueRows(chunk.length, ['smallint', 'bigint', 'bytea', 'bytea'])}
-       ON CONFLICT (level, tile_index) DO UPDATE SET hashes = excluded.hashes, interior = excluded.interior`,
-      chunk.flatMap((t) => {
-        const hashesEnd = t.key.width * HASH_SIZE;
-        const interior = t.bytes.length > hashesEnd ? asBuffer(t.bytes.subarray(hashesEnd)) : null;
-        return [t.key.level, t.key.index, asBuffer(t.bytes.subarray(0, hashesEnd)), interior];
-      }),
+      `INSERT INTO audit_log_tiles (level, tile_index, hashes) VALUES ${valueRows(chunk.length, ['smallint', 'bigint', 'bytea'])}
+       ON CONFLICT (level, tile_index) DO UPDATE SET hashes = excluded.hashes`,
+      chunk.flatMap((t) => [t.key.level, t.key.index, asBuffer(t.bytes)]),
     ),
   );
 }

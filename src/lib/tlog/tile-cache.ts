@@ -1,13 +1,15 @@
 import { HASH_SIZE } from './hash.js';
 import { TILE_WIDTH, tilePath, type TileKey } from './tile-path.js';
-import type { TileReader } from './tiles.js';
+import { withInterior, type TileReader } from './tiles.js';
 
 /**
  * A byte-bounded least-recently-used cache of tile contents in front of a TileReader. A tile of
  * a given width never changes (tlog-tiles: `L/N.p/W` names fixed content, and a full tile is
  * final), so an entry stays valid while the log grows; only a log whose stored tiles are
  * replaced (a reset) needs a new cache. Proofs for random leaves otherwise read their leaf tile
- * from the database every time.
+ * from the database every time. A full tile is kept with its 254 interior nodes, hashed once on
+ * the miss that loads it, so proofs that hit it read those nodes instead of rehashing up to 247
+ * of them.
  */
 export class TileCache {
   readonly #entries = new Map<string, Uint8Array>();
@@ -47,12 +49,12 @@ export class TileCache {
     return data;
   }
 
-  /** Keeps exactly the tile's own bytes (a stored row may have grown past the width asked). */
+  /** Keeps exactly the tile's own hashes (a stored row may have grown past the width asked), a full tile with its interior. */
   #keep(key: TileKey, data: Uint8Array): Uint8Array {
     const own = key.width * HASH_SIZE;
-    // A short answer is the caller's error to report; a full tile keeps the interior it carries.
+    // A short answer is the caller's error to report.
     if (data.length < own) return data;
-    const copy = data.slice(0, key.width === TILE_WIDTH ? data.length : own);
+    const copy = key.width === TILE_WIDTH ? withInterior(data.subarray(0, own)) : data.slice(0, own);
     const path = tilePath(key);
     const before = this.#entries.get(path);
     if (before !== undefined) this.#bytes -= before.length;

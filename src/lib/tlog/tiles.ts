@@ -15,10 +15,7 @@ export { SubtreeCache } from './subtree-cache.js';
  */
 export type TileReader = (keys: TileKey[]) => Promise<Uint8Array[]>;
 
-/**
- * A tile that grew, as a TileReader returns it: its `key.width` hashes and, once full, the
- * interior nodes appendLeaves hashed anyway (one buffer, written once, never joined again).
- */
+/** A tile that grew: its `key.width` hashes, packed (what tlog-tiles serves and the store keeps). */
 export interface GrownTile {
   key: TileKey;
   bytes: Uint8Array;
@@ -33,6 +30,9 @@ export const TILE_INTERIOR_HASHES = TILE_WIDTH - 2;
 const TILE_BYTES = TILE_WIDTH * HASH_SIZE;
 const FULL_TILE_BYTES = (TILE_WIDTH + TILE_INTERIOR_HASHES) * HASH_SIZE;
 const EMPTY = new Uint8Array(0);
+// Where appendLeaves hashes a full tile up to its root: hashing is synchronous, so one buffer
+// serves every tile, and the interior it passes through is neither kept nor stored.
+const SCRATCH_INTERIOR = new Uint8Array(TILE_INTERIOR_HASHES * HASH_SIZE);
 
 /** The reader answered with fewer entries or bytes than the tiles it was asked for. */
 export class TileReadError extends Error {
@@ -288,9 +288,9 @@ export async function appendLeaves(
     const full = Math.floor(rowLength / TILE_BYTES);
     const carried = new Uint8Array(full * HASH_SIZE);
     for (let t = 0; t < full; t++) {
-      const bytes = new Uint8Array(FULL_TILE_BYTES);
-      copySpan(edge, incoming, t * TILE_BYTES, bytes.subarray(0, TILE_BYTES));
-      hashTile(bytes, bytes.subarray(TILE_BYTES), carried, t * HASH_SIZE);
+      const bytes = new Uint8Array(TILE_BYTES);
+      copySpan(edge, incoming, t * TILE_BYTES, bytes);
+      hashTile(bytes, SCRATCH_INTERIOR, carried, t * HASH_SIZE);
       tiles.push({ key: { level, index: index++, width: TILE_WIDTH }, bytes });
     }
     if (rowLength > full * TILE_BYTES) {
@@ -308,6 +308,19 @@ export async function appendLeaves(
     return keys.map((k) => written.get(tilePath(k)) ?? byPath.get(tilePath(k))!);
   };
   return { size: newSize, root: await treeHash(newSize, overlay, cache), tiles };
+}
+
+/**
+ * A full tile's 256 packed hashes followed by its 254 interior nodes (TileInterior order), the
+ * form in which a reader may hand a full tile to proofs so they read those nodes instead of
+ * rehashing them (TileCache keeps full tiles this way).
+ */
+export function withInterior(hashes: Uint8Array): Uint8Array {
+  if (hashes.length !== TILE_BYTES) throw new RangeError('a full tile is 256 hashes of 32 bytes');
+  const tile = new Uint8Array(FULL_TILE_BYTES);
+  tile.set(hashes, 0);
+  hashTile(hashes, tile.subarray(TILE_BYTES), new Uint8Array(HASH_SIZE), 0);
+  return tile;
 }
 
 /**

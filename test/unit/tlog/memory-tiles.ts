@@ -1,10 +1,11 @@
-import { appendLeaves, hashChildren, type TileKey, type TileReader } from '../../../src/lib/tlog/index.js';
+import { appendLeaves, hashChildren, withInterior, type TileKey, type TileReader } from '../../../src/lib/tlog/index.js';
 
 /**
  * Tiles in a Map keyed by (level, index), each row overwritten as it grows, the way a database
  * table would keep them. A read of an older, narrower width gets the longer row (the reader
  * contract allows it); a read past what is stored throws. Every requested key is recorded.
- * With `interior`, a full tile's row carries its interior nodes after its hashes.
+ * With `interior`, a full tile's row carries its interior nodes after its hashes, as the proof
+ * tile cache hands it out.
  */
 export function memoryTiles(options: { interior?: boolean } = {}) {
   const rows = new Map<string, Uint8Array>();
@@ -26,7 +27,7 @@ export function memoryTiles(options: { interior?: boolean } = {}) {
     async append(leafHashes: Uint8Array[]): Promise<Uint8Array> {
       const result = await appendLeaves(size, Buffer.concat(leafHashes), read);
       for (const { key, bytes } of result.tiles) {
-        rows.set(`${key.level}/${key.index}`, options.interior === true ? bytes : bytes.subarray(0, key.width * 32));
+        rows.set(`${key.level}/${key.index}`, options.interior === true && key.width === 256 ? withInterior(bytes) : bytes);
       }
       size = result.size;
       return result.root;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   SubtreeCache, TileReadError, appendLeaves, hashLeaf, leafHashAt, parseTilePath, proveConsistency, proveInclusion, tilePath,
-  tilesForSize, treeHash, verifyConsistency, verifyInclusion, type TileKey,
+  tilesForSize, treeHash, verifyConsistency, verifyInclusion, withInterior, type TileKey,
 } from '../../../src/lib/tlog/index.js';
 import { memoryTiles, naivePath, naiveRoot, naiveSubproof } from './memory-tiles.js';
 
@@ -140,18 +140,21 @@ describe('appendLeaves', () => {
     expect(result.tiles).toHaveLength(1);
   });
 
-  it("a full tile's interior holds its 254 nodes, sub-level 1 first; a partial tile has none", async () => {
+  it("a grown tile is its hashes only; withInterior adds a full tile's 254 nodes, sub-level 1 first", async () => {
     const all = leaves(0, 300);
     const { tiles } = await appendLeaves(0, Buffer.concat(all), memoryTiles().read);
     const full = tiles.find((t) => t.key.level === 0 && t.key.width === 256)!;
+    expect(hex(full.bytes)).toBe(hex(Buffer.concat(all.slice(0, 256))));
+    expect(tiles.find((t) => t.key.width === 44)!.bytes).toHaveLength(44 * 32);
     const expected: string[] = [];
     for (let width = 2; width < 256; width *= 2) {
       for (let at = 0; at < 256; at += width) expected.push(hex(naiveRoot(all.slice(at, at + width))));
     }
-    expect(full.bytes).toHaveLength((256 + 254) * 32);
-    const interior = Array.from({ length: 254 }, (_, i) => hex(full.bytes.subarray((256 + i) * 32, (257 + i) * 32)));
+    const tile = withInterior(full.bytes);
+    expect(hex(tile.subarray(0, 256 * 32))).toBe(hex(full.bytes));
+    const interior = Array.from({ length: 254 }, (_, i) => hex(tile.subarray((256 + i) * 32, (257 + i) * 32)));
     expect(interior).toEqual(expected);
-    expect(tiles.find((t) => t.key.width === 44)!.bytes).toHaveLength(44 * 32);
+    expect(() => withInterior(full.bytes.subarray(0, 255 * 32))).toThrow(RangeError);
   });
 
   it('proofs take nodes from a stored interior rather than rehashing the tile', async () => {
