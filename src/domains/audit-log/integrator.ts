@@ -49,9 +49,7 @@ function runWrites(client: pg.PoolClient) {
     const missing = keys.filter((k) => !tiles.has(`${k.level}/${k.index}`));
     const fetched = missing.length > 0 ? await stored(missing) : [];
     let next = 0;
-    return keys.map((k) => {
-      return tiles.get(`${k.level}/${k.index}`)?.bytes ?? fetched[next++]!;
-    });
+    return keys.map((k) => tiles.get(`${k.level}/${k.index}`)?.bytes ?? fetched[next++]!);
   };
   return {
     read,
