@@ -35,12 +35,13 @@ function writeUuid(id: string, into: Buffer, at: number): void {
   if (out !== at + 16) throw new RangeError(`not a UUID: ${id}`);
 }
 
-export function encodeEntry(ref: EntryRef, into: Buffer, at: number): void {
-  into[at] = KIND_CODES[ref.kind];
-  writeUuid(ref.id, into, at + 1);
+/** One entry written at byte `at` (arguments, not an EntryRef: no object per leaf). */
+export function encodeEntry(kind: LeafKind, id: string, createdMs: number, into: Buffer, at: number): void {
+  into[at] = KIND_CODES[kind];
+  writeUuid(id, into, at + 1);
   // The 64-bit two's complement of the epoch ms, as two 32-bit halves (no BigInt per entry).
-  into.writeInt32BE(Math.floor(ref.createdMs / 2 ** 32), at + 17);
-  into.writeUInt32BE(ref.createdMs >>> 0, at + 21);
+  into.writeInt32BE(Math.floor(createdMs / 2 ** 32), at + 17);
+  into.writeUInt32BE(createdMs >>> 0, at + 21);
 }
 
 export function decodeEntry(bundle: Buffer, slot: number): EntryRef | undefined {
@@ -54,23 +55,24 @@ export function decodeEntry(bundle: Buffer, slot: number): EntryRef | undefined 
 }
 
 /**
- * The bundles that change when `refs` are appended at leaf `size`: `partial` is the stored
- * content of the last, partly filled bundle (empty when size is a multiple of 256).
+ * The bundles that change when `entries` (packed, ENTRY_BYTES each) are appended at leaf `size`:
+ * `partial` is the stored content of the last, partly filled bundle (empty when size is a
+ * multiple of 256). Each bundle is one buffer, copied out of the two once.
  */
-export function appendEntries(size: number, partial: Buffer, refs: readonly EntryRef[]): Array<{ bundleIndex: number; entries: Buffer }> {
+export function appendEntries(size: number, partial: Buffer, entries: Buffer): Array<{ bundleIndex: number; entries: Buffer }> {
+  if (entries.length % ENTRY_BYTES !== 0) throw new RangeError('entries must be whole entries');
   const out: Array<{ bundleIndex: number; entries: Buffer }> = [];
-  let next = 0;
+  let from = 0;
   let leaf = size;
-  while (next < refs.length) {
-    const bundleIndex = Math.floor(leaf / BUNDLE_WIDTH);
+  while (from < entries.length) {
     const slot = leaf % BUNDLE_WIDTH;
-    const take = Math.min(BUNDLE_WIDTH - slot, refs.length - next);
-    const entries = Buffer.alloc((slot + take) * ENTRY_BYTES);
-    if (slot > 0) partial.copy(entries, 0, 0, slot * ENTRY_BYTES);
-    for (let i = 0; i < take; i++) encodeEntry(refs[next + i]!, entries, (slot + i) * ENTRY_BYTES);
-    out.push({ bundleIndex, entries });
-    next += take;
-    leaf += take;
+    const take = Math.min((BUNDLE_WIDTH - slot) * ENTRY_BYTES, entries.length - from);
+    const bundle = Buffer.allocUnsafe(slot * ENTRY_BYTES + take);
+    if (slot > 0) partial.copy(bundle, 0, 0, slot * ENTRY_BYTES);
+    entries.copy(bundle, slot * ENTRY_BYTES, from, from + take);
+    out.push({ bundleIndex: Math.floor(leaf / BUNDLE_WIDTH), entries: bundle });
+    from += take;
+    leaf += take / ENTRY_BYTES;
   }
   return out;
 }

@@ -98,7 +98,7 @@ export function createIntegrator(deps: IntegratorDeps) {
     let root: Uint8Array | undefined;
     while (state.watermark < horizon && state.size - startSize < MAX_LEAVES_PER_RUN && !signal.aborted) {
       const page = await nextPage(client, state, horizon, deps.remembered);
-      if (page.entries.length > 0) root = await appendPage(writes, state, page, subtrees);
+      if (page.count > 0) root = await appendPage(writes, state, page, subtrees);
     }
     deps.remembered.forgetBelow(state.watermark);
     await writes.flush();

@@ -3,7 +3,7 @@ import type pg from 'pg';
 import type { TextRow } from '../../db/raw-query.js';
 import { HASH_SIZE } from '../../lib/tlog/index.js';
 import type { AuditRow } from '../admin-audit/index.js';
-import type { EntryRef } from './entries.js';
+import { encodeEntry, ENTRY_BYTES } from './entries.js';
 import { adminLeaf, eventLeafRef } from './leaves.js';
 import type { RememberedLeaves, TransactionLeaves } from './remembered.js';
 import { pendingAdmin, pendingEventRecords, pendingTransactions, type LogState } from './repository.js';
@@ -45,30 +45,35 @@ export async function nextPage(client: pg.PoolClient, state: LogState, horizon: 
   const transactions = byTransaction(rows);
   if (rows.length < READ_BACK_ROWS) return withAdmin(client, state, readUpTo, transactions);
   const last = transactions[transactions.length - 1]!;
-  return withAdmin(client, state, last.txid, transactions, last.seqs[last.seqs.length - 1]!);
+  return withAdmin(client, state, last.txid, transactions, last.maxSeq);
 }
 
 /** Read-back rows (in txid, seq order) hashed and grouped by transaction, in the remembered shape. */
 function byTransaction(rows: readonly TextRow[]): TransactionLeaves[] {
-  const transactions: TransactionLeaves[] = [];
+  const entries = Buffer.allocUnsafe(rows.length * ENTRY_BYTES);
   const hashes = Buffer.allocUnsafe(rows.length * HASH_SIZE);
-  let current: TransactionLeaves | undefined;
-  let start = 0;
   rows.forEach((row, i) => {
-    const txid = Number(row['txid']);
-    if (current?.txid !== txid) {
-      if (current !== undefined) current.hashes = hashes.subarray(start * HASH_SIZE, i * HASH_SIZE);
-      current = { txid, seqs: [], ids: [], createdMs: [], hashes };
-      transactions.push(current);
-      start = i;
-    }
     const leaf = eventLeafRef(row);
-    current.seqs.push(Number(row['seq']));
-    current.ids.push(leaf.id);
-    current.createdMs.push(leaf.createdMs);
+    encodeEntry('event', leaf.id, leaf.createdMs, entries, i * ENTRY_BYTES);
     hashes.set(leaf.hash, i * HASH_SIZE);
   });
-  if (current !== undefined) current.hashes = hashes.subarray(start * HASH_SIZE, rows.length * HASH_SIZE);
+  const transactions: TransactionLeaves[] = [];
+  for (let start = 0; start < rows.length;) {
+    const txid = Number(rows[start]!['txid']);
+    let end = start;
+    let seqSum = 0n;
+    for (; end < rows.length && Number(rows[end]!['txid']) === txid; end++) seqSum += BigInt(rows[end]!['seq']!);
+    transactions.push({
+      txid,
+      count: end - start,
+      minSeq: Number(rows[start]!['seq']),
+      maxSeq: Number(rows[end - 1]!['seq']),
+      seqSum: seqSum.toString(),
+      entries: entries.subarray(start * ENTRY_BYTES, end * ENTRY_BYTES),
+      hashes: hashes.subarray(start * HASH_SIZE, end * HASH_SIZE),
+    });
+    start = end;
+  }
   return transactions;
 }
 
@@ -125,22 +130,24 @@ async function withAdmin(
   return mergeByTxid(admin, transactions);
 }
 
-/** A page's leaves in log order: which record each is, and their hashes packed 32 bytes each. */
+/** A page's leaves in log order, packed: which record each is (entries.ts) and its hash. */
 export interface PageLeaves {
-  entries: EntryRef[];
+  count: number;
+  entries: Buffer;
   hashes: Buffer;
 }
 
 /** Admin and event leaves in (txid, kind, key) order: within one txid admin rows first. */
 function mergeByTxid(admin: readonly AuditRow[], transactions: readonly TransactionLeaves[]): PageLeaves {
-  let count = admin.length;
-  for (const tx of transactions) count += tx.ids.length;
-  const page: PageLeaves = { entries: [], hashes: Buffer.allocUnsafe(count * HASH_SIZE) };
+  let total = admin.length;
+  for (const tx of transactions) total += tx.count;
+  const page: PageLeaves = { count: 0, entries: Buffer.allocUnsafe(total * ENTRY_BYTES), hashes: Buffer.allocUnsafe(total * HASH_SIZE) };
   let a = 0;
   for (const tx of transactions) {
     while (a < admin.length && admin[a]!.txid <= tx.txid) pushAdmin(page, admin[a++]!);
-    tx.hashes.copy(page.hashes, page.entries.length * HASH_SIZE);
-    for (let i = 0; i < tx.ids.length; i++) page.entries.push({ kind: 'event', id: tx.ids[i]!, createdMs: tx.createdMs[i]! });
+    tx.entries.copy(page.entries, page.count * ENTRY_BYTES);
+    tx.hashes.copy(page.hashes, page.count * HASH_SIZE);
+    page.count += tx.count;
   }
   while (a < admin.length) pushAdmin(page, admin[a++]!);
   return page;
@@ -148,6 +155,7 @@ function mergeByTxid(admin: readonly AuditRow[], transactions: readonly Transact
 
 function pushAdmin(page: PageLeaves, row: AuditRow): void {
   const leaf = adminLeaf(row);
-  page.hashes.set(leaf.hash, page.entries.length * HASH_SIZE);
-  page.entries.push(leaf);
+  encodeEntry('admin', leaf.id, leaf.createdMs, page.entries, page.count * ENTRY_BYTES);
+  page.hashes.set(leaf.hash, page.count * HASH_SIZE);
+  page.count++;
 }

@@ -1,4 +1,5 @@
 import { HASH_SIZE } from '../../lib/tlog/index.js';
+import { encodeEntry, ENTRY_BYTES } from './entries.js';
 
 /** One stored event as the pipeline committed it: where it sits and its leaf hash. */
 export interface RememberedEvent {
@@ -19,12 +20,13 @@ export interface TransactionSummary {
   seqSum: string;
 }
 
-/** One transaction's events in seq order, hashes packed 32 bytes each (remembered, or read back). */
-export interface TransactionLeaves {
-  txid: number;
-  seqs: number[];
-  ids: string[];
-  createdMs: number[];
+/**
+ * One transaction's events in seq order, packed: their entries (ENTRY_BYTES each, entries.ts)
+ * and leaf hashes (32 bytes each), with the summary of their seqs. No object per event: what
+ * waits for the integrator is a few buffers per transaction, whatever its size.
+ */
+export interface TransactionLeaves extends TransactionSummary {
+  entries: Buffer;
   hashes: Buffer;
 }
 
@@ -33,9 +35,9 @@ export interface TransactionLeaves {
  * the integrator takes them: it then reads one summary row per transaction (count, seq bounds
  * and sum) instead of every event's position, and reads back no record. A transaction is taken
  * only when its summary equals what was remembered; anything else (rows deleted or added since,
- * a batch JCS could not hash) is read back from the table. Bounded by `capacity` leaves, oldest
- * transaction dropped first: a replica that never runs the integrator keeps at most that much,
- * and a transaction that is gone is read back.
+ * a batch JCS could not hash, a later statement's seqs below an earlier one's) is read back from
+ * the table. Bounded by `capacity` leaves, oldest transaction dropped first: a replica that never
+ * runs the integrator keeps at most that much, and a transaction that is gone is read back.
  */
 export class RememberedLeaves {
   readonly #transactions = new Map<number, TransactionLeaves>();
@@ -53,12 +55,16 @@ export class RememberedLeaves {
   /** Adds the events one statement of transaction `txid` stored (a transaction may add several). */
   remember(txid: number, events: readonly RememberedEvent[]): void {
     if (events.length === 0) return;
+    const added = pack(txid, events);
     const before = this.#transactions.get(txid);
-    const all = before === undefined ? events : [...unpack(before), ...events];
-    if (before !== undefined) this.#forget(before);
-    const tx = pack(txid, all);
+    if (before !== undefined) {
+      this.#forget(before);
+      // Statements of one transaction take ever higher seqs; anything else is read back.
+      if (added.minSeq <= before.maxSeq) return;
+    }
+    const tx = before === undefined ? added : join(before, added);
     this.#transactions.set(txid, tx);
-    this.#leaves += tx.seqs.length;
+    this.#leaves += tx.count;
     for (const oldest of this.#transactions.values()) {
       if (this.#leaves <= this.capacity) break;
       this.#forget(oldest);
@@ -95,48 +101,59 @@ export class RememberedLeaves {
 
   #forget(tx: TransactionLeaves): void {
     this.#transactions.delete(tx.txid);
-    this.#leaves -= tx.seqs.length;
+    this.#leaves -= tx.count;
   }
 }
 
-function sameRows(tx: TransactionLeaves, summary: TransactionSummary): boolean {
-  const n = tx.seqs.length;
-  return n === summary.count && tx.seqs[0] === summary.minSeq && tx.seqs[n - 1] === summary.maxSeq && seqSum(tx.seqs) === summary.seqSum;
+function sameRows(tx: TransactionSummary, summary: TransactionSummary): boolean {
+  return tx.count === summary.count && tx.minSeq === summary.minSeq && tx.maxSeq === summary.maxSeq && tx.seqSum === summary.seqSum;
 }
 
-/** The exact sum of the seqs as decimal text (a Number while it stays exact, else BigInt). */
-function seqSum(seqs: readonly number[]): string {
-  let sum = 0;
-  for (const seq of seqs) sum += seq;
-  if (Number.isSafeInteger(sum)) return String(sum);
-  let big = 0n;
-  for (const seq of seqs) big += BigInt(seq);
-  return big.toString();
+/** a + b as exact decimal text (a Number while it stays exact, else BigInt). */
+function addExact(a: string, b: string): string {
+  const sum = Number(a) + Number(b);
+  return Number.isSafeInteger(sum) ? String(sum) : (BigInt(a) + BigInt(b)).toString();
 }
 
+/** The events of one statement, in seq order, packed with the summary of their seqs. */
 function pack(txid: number, events: readonly RememberedEvent[]): TransactionLeaves {
   const ordered = isSorted(events) ? events : [...events].sort((a, b) => a.seq - b.seq);
+  const entries = Buffer.allocUnsafe(ordered.length * ENTRY_BYTES);
   const hashes = Buffer.allocUnsafe(ordered.length * HASH_SIZE);
-  const seqs: number[] = [];
-  const ids: string[] = [];
-  const createdMs: number[] = [];
+  let seqSum = '0';
+  let sum = 0;
   for (let i = 0; i < ordered.length; i++) {
     const e = ordered[i]!;
-    seqs.push(e.seq);
-    ids.push(e.id);
-    createdMs.push(e.createdMs);
+    encodeEntry('event', e.id, e.createdMs, entries, i * ENTRY_BYTES);
     hashes.write(e.latin1Hash, i * HASH_SIZE, HASH_SIZE, 'latin1');
+    if (!Number.isSafeInteger(sum + e.seq)) {
+      seqSum = addExact(seqSum, String(sum));
+      sum = 0;
+    }
+    sum += e.seq;
   }
-  return { txid, seqs, ids, createdMs, hashes };
+  return {
+    txid,
+    count: ordered.length,
+    minSeq: ordered[0]!.seq,
+    maxSeq: ordered[ordered.length - 1]!.seq,
+    seqSum: addExact(seqSum, String(sum)),
+    entries,
+    hashes,
+  };
 }
 
-function unpack(tx: TransactionLeaves): RememberedEvent[] {
-  return tx.seqs.map((seq, i) => ({
-    seq,
-    id: tx.ids[i]!,
-    createdMs: tx.createdMs[i]!,
-    latin1Hash: tx.hashes.toString('latin1', i * HASH_SIZE, (i + 1) * HASH_SIZE),
-  }));
+/** Two statements of one transaction, the second's seqs all above the first's. */
+function join(first: TransactionLeaves, second: TransactionLeaves): TransactionLeaves {
+  return {
+    txid: first.txid,
+    count: first.count + second.count,
+    minSeq: first.minSeq,
+    maxSeq: second.maxSeq,
+    seqSum: addExact(first.seqSum, second.seqSum),
+    entries: Buffer.concat([first.entries, second.entries]),
+    hashes: Buffer.concat([first.hashes, second.hashes]),
+  };
 }
 
 function isSorted(events: readonly RememberedEvent[]): boolean {

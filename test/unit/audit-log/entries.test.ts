@@ -12,7 +12,11 @@ function build(steps: number[]): Map<number, Buffer> {
   const bundles = new Map<number, Buffer>();
   let size = 0;
   for (const count of steps) {
-    const refs = Array.from({ length: count }, (_, i) => ref(size + i));
+    const refs = Buffer.alloc(count * ENTRY_BYTES);
+    for (let i = 0; i < count; i++) {
+      const r = ref(size + i);
+      encodeEntry(r.kind, r.id, r.createdMs, refs, i * ENTRY_BYTES);
+    }
     const partial = bundles.get(Math.floor(size / BUNDLE_WIDTH)) ?? Buffer.alloc(0);
     for (const bundle of appendEntries(size, size % BUNDLE_WIDTH === 0 ? Buffer.alloc(0) : partial, refs)) bundles.set(bundle.bundleIndex, bundle.entries);
     size += count;
@@ -31,6 +35,10 @@ describe('entry bundles', () => {
     expect(bundles.get(Math.floor(total / BUNDLE_WIDTH))!.length).toBe((total % BUNDLE_WIDTH) * ENTRY_BYTES);
   });
 
+  it('refuses entries that are not whole', () => {
+    expect(() => appendEntries(0, Buffer.alloc(0), Buffer.alloc(ENTRY_BYTES + 1))).toThrow(RangeError);
+  });
+
   it('has no entry past the end of a partial bundle', () => {
     const bundles = build([10]);
     expect(decodeEntry(bundles.get(0)!, 10)).toBeUndefined();
@@ -39,7 +47,7 @@ describe('entry bundles', () => {
   it('encodes the id from any UUID text and created_at as a signed 64-bit value, and refuses what is not a UUID', () => {
     const at = (createdMs: number, id = '0F1E2D3C-4B5A-4978-8695-A4B3C2D1E0FF') => {
       const into = Buffer.alloc(ENTRY_BYTES);
-      encodeEntry({ kind: 'event', id, createdMs }, into, 0);
+      encodeEntry('event', id, createdMs, into, 0);
       return into;
     };
     for (const createdMs of [0, 1, -1, 2 ** 32 - 1, 2 ** 32, -(2 ** 32) - 1, 1_796_000_000_123, Number.MAX_SAFE_INTEGER, Number.MIN_SAFE_INTEGER]) {

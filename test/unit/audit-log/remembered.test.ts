@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { RememberedLeaves, type RememberedEvent, type TransactionSummary } from '../../../src/domains/audit-log/remembered.js';
+import { decodeEntry } from '../../../src/domains/audit-log/entries.js';
+import { RememberedLeaves, type RememberedEvent, type TransactionLeaves, type TransactionSummary } from '../../../src/domains/audit-log/remembered.js';
 
 const hashOf = (seq: number): string => String.fromCharCode(seq % 256).repeat(32);
-const event = (seq: number): RememberedEvent => ({ seq, id: `id-${seq}`, createdMs: 1_700_000_000_000 + seq, latin1Hash: hashOf(seq) });
+const idOf = (seq: number): string => `00000000-0000-4000-8000-${(seq % 2 ** 48).toString(16).padStart(12, '0')}`;
+const event = (seq: number): RememberedEvent => ({ seq, id: idOf(seq), createdMs: 1_700_000_000_000 + seq, latin1Hash: hashOf(seq) });
+
+/** The events a packed transaction holds, decoded from its entries. */
+const entriesOf = (tx: TransactionLeaves) => Array.from({ length: tx.count }, (_, i) => decodeEntry(tx.entries, i));
 
 /** The summary the database would give of exactly these seqs. */
 function summary(txid: number, seqs: number[]): TransactionSummary {
@@ -10,14 +15,13 @@ function summary(txid: number, seqs: number[]): TransactionSummary {
 }
 
 describe('RememberedLeaves', () => {
-  it('gives a transaction back in seq order, with its hashes packed, once', () => {
+  it('gives a transaction back in seq order, with its entries and hashes packed, once', () => {
     const memory = new RememberedLeaves(100);
     memory.remember(7, [event(12), event(10), event(11)]);
     expect(memory.size).toBe(3);
     const tx = memory.take(summary(7, [10, 11, 12]))!;
-    expect(tx.seqs).toEqual([10, 11, 12]);
-    expect(tx.ids).toEqual(['id-10', 'id-11', 'id-12']);
-    expect(tx.createdMs).toEqual([1_700_000_000_010, 1_700_000_000_011, 1_700_000_000_012]);
+    expect(tx).toMatchObject(summary(7, [10, 11, 12]));
+    expect(entriesOf(tx)).toEqual([10, 11, 12].map((seq) => ({ kind: 'event', id: idOf(seq), createdMs: 1_700_000_000_000 + seq })));
     expect(tx.hashes.toString('latin1')).toBe(hashOf(10) + hashOf(11) + hashOf(12));
     expect(memory.size).toBe(0);
     expect(memory.take(summary(7, [10, 11, 12]))).toBeUndefined();
@@ -27,10 +31,20 @@ describe('RememberedLeaves', () => {
     const memory = new RememberedLeaves(100);
     memory.remember(7, [event(20), event(21)]);
     memory.remember(8, [event(22)]);
-    memory.remember(7, [event(19), event(23)]);
+    memory.remember(7, [event(24), event(23)]);
     expect(memory.size).toBe(5);
-    expect(memory.take(summary(7, [19, 20, 21, 23]))!.seqs).toEqual([19, 20, 21, 23]);
-    expect(memory.take(summary(8, [22]))!.seqs).toEqual([22]);
+    const tx = memory.take(summary(7, [20, 21, 23, 24]))!;
+    expect(entriesOf(tx).map((e) => e!.id)).toEqual([20, 21, 23, 24].map(idOf));
+    expect(tx.hashes.toString('latin1')).toBe([20, 21, 23, 24].map(hashOf).join(''));
+    expect(memory.take(summary(8, [22]))!.count).toBe(1);
+  });
+
+  it('forgets a transaction whose later statement took seqs below an earlier one (it is read back)', () => {
+    const memory = new RememberedLeaves(100);
+    memory.remember(7, [event(20), event(21)]);
+    memory.remember(7, [event(19), event(23)]);
+    expect(memory.size).toBe(0);
+    expect(memory.matches(summary(7, [19, 20, 21, 23]))).toBe(false);
   });
 
   it('refuses, and forgets, a transaction the database no longer holds as remembered', () => {
