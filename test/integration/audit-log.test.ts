@@ -232,6 +232,19 @@ describe('the audit log', () => {
     }
   });
 
+  it('writes nothing in a run that appends nothing', async () => {
+    await ingest(3, `run-${randomUUID()}`);
+    expect((await app.auditLog.run()).status).toBe('integrated');
+    const version = async () =>
+      (await app.db.execute<{ xmin: string; size: string }>(sql`SELECT xmin::text, size::text FROM audit_log_state WHERE id = 1`)).rows[0];
+    const before = await version();
+    for (let i = 0; i < 3; i++) expect(await app.auditLog.run()).toMatchObject({ status: 'integrated', appended: 0 });
+    expect(await version()).toEqual(before);
+    await ingest(2, `run-${randomUUID()}`);
+    expect(await app.auditLog.run()).toMatchObject({ status: 'integrated', appended: 2, size: Number(before!.size) + 2 });
+    expect((await version())!.xmin).not.toBe(before!.xmin);
+  });
+
   it('stores tiles and bundles uncompressed (no pglz over every rewrite)', async () => {
     const { rows } = await app.db.execute<{ col: string; storage: string }>(sql`
       SELECT attrelid::regclass::text || '.' || attname AS col, attstorage AS storage FROM pg_attribute

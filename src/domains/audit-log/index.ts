@@ -21,7 +21,7 @@ declare module 'fastify' {
   }
 }
 
-/** Remembered leaves: at 10,000 events/s, five seconds of ingest (~5 MB at most). */
+/** Remembered leaves: at 10,000 events/s, five seconds of ingest (57 bytes each, ~3 MB at most). */
 const REMEMBERED_LEAVES = 50_000;
 
 /** The checkpoint origin and signed-note key name (C2SP tlog-checkpoint): `<CP_BASE_URL host>/audit`. */

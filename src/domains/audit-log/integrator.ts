@@ -102,7 +102,10 @@ export function createIntegrator(deps: IntegratorDeps) {
     }
     deps.remembered.forgetBelow(state.watermark);
     await writes.flush();
-    await saveState(client, state);
+    // A run that appended nothing leaves the state as it was: any watermark it passed covers no
+    // row, so the next run may pass it again. An idle CP's run then writes nothing, and takes no
+    // transaction id of its own (which would move the horizon, and the watermark, every run).
+    if (state.size > startSize) await saveState(client, state);
     const latest = await latestCheckpoint(client);
     let checkpointSize: number | undefined;
     let checkpointAt = latest?.createdAt.getTime() ?? 0;
