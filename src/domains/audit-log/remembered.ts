@@ -120,16 +120,11 @@ function pack(txid: number, events: readonly RememberedEvent[]): TransactionLeav
   const ordered = isSorted(events) ? events : [...events].sort((a, b) => a.seq - b.seq);
   const entries = Buffer.allocUnsafe(ordered.length * ENTRY_BYTES);
   const hashes = Buffer.allocUnsafe(ordered.length * HASH_SIZE);
-  let seqSum = '0';
   let sum = 0;
   for (let i = 0; i < ordered.length; i++) {
     const e = ordered[i]!;
     encodeEntry('event', e.id, e.createdMs, entries, i * ENTRY_BYTES);
     hashes.write(e.latin1Hash, i * HASH_SIZE, HASH_SIZE, 'latin1');
-    if (!Number.isSafeInteger(sum + e.seq)) {
-      seqSum = addExact(seqSum, String(sum));
-      sum = 0;
-    }
     sum += e.seq;
   }
   return {
@@ -137,7 +132,8 @@ function pack(txid: number, events: readonly RememberedEvent[]): TransactionLeav
     count: ordered.length,
     minSeq: ordered[0]!.seq,
     maxSeq: ordered[ordered.length - 1]!.seq,
-    seqSum: addExact(seqSum, String(sum)),
+    // Exact while a Number holds it (seqs are positive, so an inexact sum is never safe), else BigInt.
+    seqSum: Number.isSafeInteger(sum) ? String(sum) : ordered.reduce((total, e) => total + BigInt(e.seq), 0n).toString(),
     entries,
     hashes,
   };
