@@ -18,6 +18,7 @@
 // `npm run bench -- audit-log`
 import pg from 'pg';
 import { decodeEntry, BUNDLE_WIDTH } from '../src/domains/audit-log/entries.js';
+import { oldestWaiting, readState } from '../src/domains/audit-log/repository.js';
 import { batchMaker } from './lib/batches.js';
 import { load, medianOf, type LoadResult } from './lib/load.js';
 import { seedEvents } from './lib/seed.js';
@@ -35,7 +36,7 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 /**
  * The log's size once nothing committed waits for it: no event or admin row at or after the
- * integrator's position (the server's own oldest-waiting test, an index probe). The polls run on
+ * integrator's position (the server's own test, `oldestWaiting`: index probes). The polls run on
  * the log-on side's Postgres inside its CPU window, so they must cost next to nothing. (Until
  * round (6) each poll counted every stored row: 16–29 ms of Postgres CPU per poll at 300,000
  * rows, charged to the log.)
@@ -43,15 +44,9 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 async function caughtUp(pool: pg.Pool, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { rows } = await pool.query<{ size: string; waiting: boolean }>(
-      `SELECT s.size,
-              (SELECT 1 FROM audit_events e WHERE (e.txid, e.seq) > (s.watermark, coalesce(s.partial_seq, 0)) ORDER BY e.txid, e.seq LIMIT 1) IS NOT NULL
-              OR (SELECT 1 FROM admin_audit_log a WHERE a.txid >= s.watermark + (s.partial_seq IS NOT NULL)::int ORDER BY a.txid LIMIT 1) IS NOT NULL AS waiting
-       FROM audit_log_state s WHERE s.id = 1`,
-    );
-    const row = rows[0];
-    if (row !== undefined && !row.waiting) return Number(row.size);
-    if (Date.now() > deadline) throw new Error(`log at ${row?.size ?? 0} with rows still waiting after ${timeoutMs} ms`);
+    const state = await readState(pool);
+    if ((await oldestWaiting(pool, state)) === undefined) return state.size;
+    if (Date.now() > deadline) throw new Error(`log at ${state.size} with rows still waiting after ${timeoutMs} ms`);
     await sleep(200);
   }
 }
